@@ -1,0 +1,1 @@
+"""Identity and access: users, store membership and roles."""

@@ -1,0 +1,1 @@
+"""Catalog: products, their variants and prices; the storefront's hot read path."""

@@ -1,0 +1,1 @@
+"""Database layer: URLs, engines and sessions, roles, base classes, migrations, isolation checks, embedded server."""

@@ -1,0 +1,159 @@
+"""Alembic wiring: where the revisions are, and ``upgrade`` / ``downgrade`` / ``current`` / ``check``.
+
+``upgrade`` connects as the user of ``TC_DATABASE_URL``, creates the roles (``tenantcommerce.db.roles``), then runs
+the revisions as the owner role (``SET ROLE``), so the owner owns every table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
+
+import tenantcommerce
+from tenantcommerce.db.admin import connect_admin
+from tenantcommerce.db.database import DatabaseUrls, resolve_urls
+from tenantcommerce.db.isolation import Problem, check_invariants
+from tenantcommerce.db.models import load_models
+from tenantcommerce.db.roles import Roles, ensure_roles, grant_schema, restrict_version_table
+from tenantcommerce.db.urls import sqlalchemy_url
+from tenantcommerce.errors import DatabaseSetupError
+from tenantcommerce.settings import Settings
+
+
+def core_migrations_dir() -> Path:
+    """The core's Alembic directory: package data in a wheel, the top-level ``migrations/`` in a source tree."""
+    package = Path(tenantcommerce.__file__).resolve().parent
+    for candidate in (package / "_migrations", package.parents[1] / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise DatabaseSetupError(f"the core migrations are missing: neither {package / '_migrations'} nor the source tree")
+
+
+@dataclass
+class Migrations:
+    """The migration set of one deployment: the core's revisions plus any plugin branches."""
+
+    settings: Settings
+    extra_locations: Sequence[Path] = field(default_factory=tuple)
+
+    @property
+    def roles(self) -> Roles:
+        """Owner and runtime role names."""
+        return Roles(owner=self.settings.db_owner_role, runtime=self.settings.db_runtime_role)
+
+    def config(self, connection: Connection | None = None) -> Config:
+        """An Alembic config over every location, bound to ``connection``."""
+        core = core_migrations_dir()
+        config = Config()
+        config.set_main_option("script_location", str(core))
+        config.set_main_option("path_separator", "os")
+        locations = [core / "versions", *self.extra_locations]
+        config.set_main_option("version_locations", os.pathsep.join(str(path) for path in locations))
+        config.attributes["connection"] = connection
+        config.attributes["owner_role"] = self.roles.owner
+        config.attributes["runtime_role"] = self.roles.runtime
+        return config
+
+    def heads(self) -> list[str]:
+        """Revision ids of every head (core and plugins)."""
+        return sorted(ScriptDirectory.from_config(self.config()).get_heads())
+
+    def urls(self) -> DatabaseUrls:
+        """Admin and runtime URLs (starts the embedded server for ``embedded``)."""
+        return resolve_urls(self.settings)
+
+    async def _as_owner(self, action: Callable[[AsyncConnection], Any], *, setup_roles: bool) -> Any:
+        engine = create_async_engine(sqlalchemy_url(self.urls().admin), poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                if setup_roles:
+                    await ensure_roles(conn, self.roles, self.settings.database_runtime_password)
+                    await grant_schema(conn, self.roles)
+                await conn.execute(text(f"SET LOCAL ROLE {self.roles.owner}"))
+                return await action(conn)
+        finally:
+            await engine.dispose()
+
+    async def upgrade(self, revision: str = "heads") -> list[str]:
+        """Create the roles, then apply revisions up to ``revision`` (all heads by default).
+
+        Returns:
+            The revisions the database is at afterwards.
+        """
+
+        async def run(conn: AsyncConnection) -> list[str]:
+            await conn.run_sync(lambda sync: command.upgrade(self.config(sync), revision))
+            await restrict_version_table(conn, self.roles)
+            return await _versions(conn)
+
+        result: list[str] = await self._as_owner(run, setup_roles=True)
+        return result
+
+    async def downgrade(self, revision: str) -> list[str]:
+        """Revert to ``revision`` (``base`` removes every table; the roles stay)."""
+
+        async def run(conn: AsyncConnection) -> list[str]:
+            await conn.run_sync(lambda sync: command.downgrade(self.config(sync), revision))
+            return await _versions(conn)
+
+        result: list[str] = await self._as_owner(run, setup_roles=False)
+        return result
+
+    async def current(self) -> list[str]:
+        """The revisions the database is at."""
+        result: list[str] = await self._as_owner(_versions, setup_roles=False)
+        return result
+
+    async def drift(self) -> list[str]:
+        """Differences between the models and the migrated schema (empty when they agree)."""
+
+        def compare(sync: Connection) -> list[str]:
+            context = MigrationContext.configure(sync, opts={"compare_type": True, "include_schemas": False})
+            return [repr(diff) for diff in compare_metadata(context, load_models())]
+
+        async def run(conn: AsyncConnection) -> list[str]:
+            result: list[str] = await conn.run_sync(compare)
+            return result
+
+        result: list[str] = await self._as_owner(run, setup_roles=False)
+        return result
+
+    async def check(self) -> list[str]:
+        """Everything wrong: out-of-date schema, model drift, and broken isolation invariants."""
+        problems: list[str] = []
+        current = await self.current()
+        heads = self.heads()
+        if sorted(current) != heads:
+            problems.append(f"schema at {current or 'nothing'}, migrations at {heads}: run `tenantcommerce db upgrade`")
+        problems += [f"model drift: {diff}" for diff in await self.drift()]
+        problems += [str(problem) for problem in await self.invariants()]
+        return problems
+
+    async def invariants(self) -> list[Problem]:
+        """The isolation invariants on the live catalog."""
+        admin = self.urls().admin
+        conn = await connect_admin(admin, admin.database or "postgres")
+        try:
+            return await check_invariants(conn, self.roles)
+        finally:
+            await conn.close()
+
+
+async def _versions(conn: AsyncConnection) -> list[str]:
+    exists = await conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return []
+    rows = await conn.execute(text("SELECT version_num FROM alembic_version ORDER BY 1"))
+    return [row[0] for row in rows]

@@ -1,0 +1,23 @@
+"""Import every core model so ``metadata`` is complete (migrations, drift checks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from tenantcommerce.db.base import metadata
+
+
+def load_models() -> MetaData:
+    """Import the core's model modules and return the shared metadata."""
+    import tenantcommerce.auth.models
+    import tenantcommerce.catalog.models
+    import tenantcommerce.customers.models
+    import tenantcommerce.orders.models
+    import tenantcommerce.payments.models
+    import tenantcommerce.tenancy.models  # noqa: F401
+
+    return metadata
+
+
+GLOBAL_TABLES_WITH_STORE_ID = frozenset({"store_domains", "store_members"})
+"""Global tables that name a store but hold no store data; every other table with ``store_id`` is a tenant table."""

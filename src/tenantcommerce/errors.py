@@ -1,0 +1,228 @@
+"""One exception tree, and one mapping from it (and from Litestar's own errors) to problem+json (RFC 9457).
+
+Every error answer has ``type``, ``title``, ``status`` and a ``detail`` that says what to fix; input errors add
+``errors: [{"field": ..., "message": ...}]``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
+import structlog
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+
+if TYPE_CHECKING:
+    from litestar import Request, Response
+
+PROBLEM_TYPE_PREFIX = "urn:tenantcommerce:problem:"
+
+_log = structlog.get_logger("tenantcommerce.errors")
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One field of the input and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class TenantCommerceError(Exception):
+    """Base of every error tenantcommerce raises on purpose."""
+
+    status_code: ClassVar[int] = 500
+    kind: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+    def to_problem(self) -> ProblemDetailsException:
+        """The problem+json exception Litestar renders for this error."""
+        extra: dict[str, Any] = {}
+        if self.errors:
+            extra["errors"] = [msgspec.to_builtins(error) for error in self.errors]
+        return ProblemDetailsException(
+            detail=self.detail,
+            status_code=self.status_code,
+            type_=PROBLEM_TYPE_PREFIX + self.kind,
+            title=self.title,
+            extra=extra or None,
+        )
+
+
+class SettingsError(TenantCommerceError):
+    """A ``TC_*`` variable is missing or malformed; raised at start-up."""
+
+    kind = "settings"
+    title = "Invalid settings"
+
+
+class DatabaseSetupError(TenantCommerceError):
+    """The database is not ready to serve: out-of-date schema, unsafe role, missing roles."""
+
+    kind = "database-setup"
+    title = "Database not ready"
+
+
+class IsolationError(TenantCommerceError):
+    """Code touched store data without a store in context (a programming error, never the client's)."""
+
+    kind = "isolation"
+    title = "Store isolation violated"
+
+
+class InputError(TenantCommerceError):
+    """400: the request does not match the schema (types, required fields, bounds)."""
+
+    status_code = 400
+    kind = "invalid-input"
+    title = "Invalid input"
+
+
+class AuthenticationRequired(TenantCommerceError):
+    """401: sign in or send a valid token."""
+
+    status_code = 401
+    kind = "authentication-required"
+    title = "Authentication required"
+
+
+class PermissionDenied(TenantCommerceError):
+    """403: signed in, but not allowed."""
+
+    status_code = 403
+    kind = "permission-denied"
+    title = "Permission denied"
+
+
+class StoreSuspended(PermissionDenied):
+    """403: the store exists but is suspended."""
+
+    kind = "store-suspended"
+    title = "Store suspended"
+
+
+class NotFound(TenantCommerceError):
+    """404: missing, or belonging to another store (the two are never told apart)."""
+
+    status_code = 404
+    kind = "not-found"
+    title = "Not found"
+
+
+class StoreNotFound(NotFound):
+    """404: no store answers to this host or slug."""
+
+    kind = "store-not-found"
+    title = "Store not found"
+
+
+class Conflict(TenantCommerceError):
+    """409: duplicate, illegal state transition, idempotency-key reuse."""
+
+    status_code = 409
+    kind = "conflict"
+    title = "Conflict"
+
+
+class BusinessRuleError(TenantCommerceError):
+    """422: well-formed, but not allowed by a business rule."""
+
+    status_code = 422
+    kind = "unprocessable"
+    title = "Not allowed by a business rule"
+
+
+_STATUS_KINDS = {
+    400: ("invalid-input", "Invalid input"),
+    401: ("authentication-required", "Authentication required"),
+    403: ("permission-denied", "Permission denied"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("unprocessable", "Not allowed by a business rule"),
+    429: ("too-many-requests", "Too many requests"),
+}
+
+
+def _from_validation(exc: ValidationException) -> ProblemDetailsException:
+    errors: list[dict[str, str]] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict):
+            field = str(item.get("key") or item.get("source") or "body")
+            errors.append({"field": field, "message": str(item.get("message", "invalid value"))})
+    detail = exc.detail or "The request does not match the schema"
+    if errors:
+        detail = "The request does not match the schema: " + "; ".join(
+            f"{error['field']}: {error['message']}" for error in errors
+        )
+    return ProblemDetailsException(
+        detail=detail,
+        status_code=400,
+        type_=PROBLEM_TYPE_PREFIX + "invalid-input",
+        title="Invalid input",
+        extra={"errors": errors or [{"field": "body", "message": detail}]},
+        headers=exc.headers,
+    )
+
+
+def _from_http(exc: HTTPException) -> ProblemDetailsException:
+    if isinstance(exc, ProblemDetailsException):
+        return exc
+    if isinstance(exc, ValidationException):
+        return _from_validation(exc)
+    kind, title = _STATUS_KINDS.get(exc.status_code, ("http-error", "HTTP error"))
+    if exc.status_code >= 500:
+        kind, title = "internal-error", "Internal error"
+    return ProblemDetailsException(
+        detail=exc.detail,
+        status_code=exc.status_code,
+        type_=PROBLEM_TYPE_PREFIX + kind,
+        title=title,
+        headers=exc.headers,
+    )
+
+
+def _from_ours(exc: TenantCommerceError) -> ProblemDetailsException:
+    if exc.status_code >= 500:
+        _log.error("internal error", error=type(exc).__name__, detail=exc.detail)
+        return ProblemDetailsException(
+            detail="The server could not complete the request; it has been logged.",
+            status_code=500,
+            type_=PROBLEM_TYPE_PREFIX + "internal-error",
+            title="Internal error",
+        )
+    return exc.to_problem()
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    _log.exception("unhandled error", path=request.url.path)
+    return ProblemDetailsException(
+        detail="The server could not complete the request; it has been logged.",
+        status_code=500,
+        type_=PROBLEM_TYPE_PREFIX + "internal-error",
+        title="Internal error",
+    ).to_response(request)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    """Litestar's problem-details plugin, configured with our single mapping."""
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                HTTPException: _from_http,
+                TenantCommerceError: _from_ours,
+            }
+        )
+    )
+
+
+exception_handlers = {Exception: _unexpected}
+"""Handlers for what the problem-details plugin does not map: an unexpected exception is a logged 500."""

@@ -1,0 +1,39 @@
+"""Tenant table ``payments``: one row per provider transaction, unique per store."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKeyConstraint, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenantcommerce.db.base import Base, StoreScoped, Timestamped
+
+PAYMENT_ROW_STATUSES = ("pending", "authorized", "succeeded", "failed", "cancelled", "refunded", "partially_refunded")
+
+
+class Payment(StoreScoped, Timestamped, Base):
+    """A payment of an order through one gateway (``method`` is the plugin id)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("store_id", "transaction_id"),
+        ForeignKeyConstraint(["store_id", "order_id"], ["orders.store_id", "orders.id"]),
+        CheckConstraint(
+            "status IN ('pending', 'authorized', 'succeeded', 'failed', 'cancelled', 'refunded', "
+            "'partially_refunded')",
+            name="status",
+        ),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_format"),
+        Index(None, "store_id", "order_id"),
+    )
+
+    order_id: Mapped[UUID]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(30))
+    transaction_id: Mapped[str] = mapped_column(String(255))
+    gateway_response: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))
