@@ -20,9 +20,9 @@ from tenantcommerce.db.session import STORE_SETTING, TenantSession
 from tenantcommerce.db.urls import asyncpg_dsn, describe, parse, sqlalchemy_url, with_user
 from tenantcommerce.errors import DatabaseSetupError
 
-if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL  # noqa: TC002 (dataclass field types are resolved at run time)
 
+if TYPE_CHECKING:
     from tenantcommerce.db.roles import Roles
     from tenantcommerce.settings import Settings
 

@@ -1,0 +1,88 @@
+"""``TenantCommerce``, the Litestar plugin a host app adds, and ``create_app`` for a ready-made app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins import InitPluginProtocol
+
+from tenantcommerce.__about__ import __version__
+from tenantcommerce.catalog.controllers import StorefrontCatalogController
+from tenantcommerce.errors import exception_handlers, problem_details_plugin
+from tenantcommerce.observability.logging import configure_logging
+from tenantcommerce.observability.middleware import RequestContextMiddleware
+from tenantcommerce.platform import health, metrics, ready
+from tenantcommerce.runtime import Runtime
+from tenantcommerce.settings import Settings
+from tenantcommerce.tenancy.middleware import TenancyMiddleware
+
+ROUTE_HANDLERS = [health, ready, metrics, StorefrontCatalogController]
+
+
+class TenantCommerce(InitPluginProtocol):
+    """Adds tenantcommerce to a Litestar app: routes, store resolution, errors, logs, metrics, the database.
+
+    Example::
+
+        from litestar import Litestar, get
+        from tenantcommerce import Settings, TenantCommerce
+
+        @get("/hello")
+        async def hello() -> str:
+            return "hi"
+
+        app = Litestar([hello], plugins=[TenantCommerce(Settings.from_env())])
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.runtime = Runtime(self.settings)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Register everything tenantcommerce needs on the host app's config."""
+        settings, runtime = self.settings, self.runtime
+        configure_logging(settings.log_level, settings.effective_log_format)
+        app_config.route_handlers.extend(ROUTE_HANDLERS)
+        app_config.dependencies["runtime"] = Provide(lambda: runtime, sync_to_thread=False, use_cache=True)
+        app_config.signature_namespace["Runtime"] = Runtime
+        # Outermost first: request id, logs and metrics see every answer, including tenancy's 404 and 403.
+        app_config.middleware = [
+            RequestContextMiddleware(runtime.metrics),
+            TenancyMiddleware(lambda: runtime.resolver, settings.base_domain),
+            *app_config.middleware,
+        ]
+        problem_details_plugin().on_app_init(app_config)
+        for exc_type, handler in exception_handlers.items():
+            app_config.exception_handlers.setdefault(exc_type, handler)
+
+        @asynccontextmanager
+        async def lifespan(_: Litestar) -> AsyncIterator[None]:
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
+
+        app_config.lifespan = [*app_config.lifespan, lifespan]
+        return app_config
+
+
+def create_app(settings: Settings | None = None, **litestar_options: Any) -> Litestar:
+    """A Litestar app serving tenantcommerce alone (the CLI, the examples and the tests use it)."""
+    litestar_options.setdefault(
+        "openapi_config",
+        OpenAPIConfig(title="tenantcommerce", version=__version__, path="/schema"),
+    )
+    plugins = [TenantCommerce(settings), *litestar_options.pop("plugins", [])]
+    return Litestar(plugins=plugins, **litestar_options)
+
+
+def create_app_from_env() -> Litestar:
+    """``create_app`` with settings from ``TC_*`` variables (the ASGI factory of ``tenantcommerce serve``)."""
+    return create_app(Settings.from_env())

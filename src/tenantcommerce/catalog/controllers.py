@@ -1,0 +1,36 @@
+"""Storefront catalog endpoints: ``/api/storefront/{slug}/products`` and ``.../products/{product_slug}``."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+
+from tenantcommerce.catalog import storefront
+from tenantcommerce.catalog.schemas import StorefrontProduct, StorefrontProductPage
+from tenantcommerce.errors import NotFound
+from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset
+from tenantcommerce.runtime import Runtime
+from tenantcommerce.tenancy.context import current_store
+
+
+class StorefrontCatalogController(Controller):
+    """Public catalog of one store."""
+
+    path = "/api/storefront/{slug:str}/products"
+    tags = ["storefront"]
+
+    @get("/", summary="List the store's active products")
+    async def list_products(
+        self, runtime: Runtime, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> StorefrontProductPage:
+        """Active products, newest first, each with its variants and prices."""
+        return await storefront.list_products(runtime.database, current_store().id, limit=limit, offset=offset)
+
+    @get("/{product_slug:str}", summary="Get one active product")
+    async def get_product(self, runtime: Runtime, product_slug: str) -> StorefrontProduct:
+        """One active product by slug; another store's or an unknown slug answers 404."""
+        product = None
+        if len(product_slug) <= 200:
+            product = await storefront.get_product(runtime.database, current_store().id, product_slug)
+        if product is None:
+            raise NotFound(f"no product {product_slug!r} in this store")
+        return product

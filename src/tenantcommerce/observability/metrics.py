@@ -1,0 +1,73 @@
+"""Prometheus metrics per store, with a bounded label set.
+
+The first ``TC_METRICS_STORE_LABELS`` stores seen get their own ``store`` label value (their slug); later stores share
+``_other``, and requests without a store use ``_platform``. Routes are labelled by their template, never by the raw
+path, so the series count stays bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+OTHER_STORES = "_other"
+NO_STORE = "_platform"
+
+
+class StoreLabels:
+    """Hands out at most ``limit`` distinct store labels."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def label(self, slug: str | None) -> str:
+        """The label value for a store slug (``None`` for platform requests)."""
+        if slug is None:
+            return NO_STORE
+        if slug in self._known:
+            return slug
+        with self._lock:
+            if slug in self._known:
+                return slug
+            if len(self._known) < self.limit:
+                self._known.add(slug)
+                return slug
+        return OTHER_STORES
+
+
+class Metrics:
+    """The app's metrics, in a registry of its own (several apps in one process do not collide)."""
+
+    def __init__(self, store_label_limit: int) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.stores = StoreLabels(store_label_limit)
+        self.requests = Counter(
+            "tenantcommerce_http_requests",
+            "HTTP requests answered, by store, method, route template and status.",
+            ["store", "method", "route", "status"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "tenantcommerce_http_errors",
+            "HTTP requests answered with a 5xx status, by store and route template.",
+            ["store", "route"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "tenantcommerce_http_request_duration_seconds",
+            "Time to answer an HTTP request, by store and route template.",
+            ["store", "route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+
+    def observe(self, *, store: str | None, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one answered request."""
+        label = self.stores.label(store)
+        self.requests.labels(label, method, route, str(status)).inc()
+        if status >= 500:
+            self.errors.labels(label, route).inc()
+        self.latency.labels(label, route).observe(seconds)

@@ -1,0 +1,56 @@
+"""Platform endpoints: ``/health``, ``/ready`` and ``/metrics`` (operators only)."""
+
+from __future__ import annotations
+
+import hmac
+
+import msgspec
+from litestar import MediaType, Request, Response, get
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from tenantcommerce.errors import AuthenticationRequired, PermissionDenied, TenantCommerceError
+from tenantcommerce.runtime import Runtime
+
+
+class Health(msgspec.Struct, frozen=True):
+    """Liveness or readiness."""
+
+    status: str
+
+
+class NotReady(TenantCommerceError):
+    """503: the database does not answer."""
+
+    status_code = 503
+    kind = "not-ready"
+    title = "Not ready"
+
+
+@get("/health", summary="Liveness", tags=["platform"])
+async def health() -> Health:
+    """The process answers (no database round trip)."""
+    return Health(status="ok")
+
+
+@get("/ready", summary="Readiness", tags=["platform"])
+async def ready(runtime: Runtime) -> Health:
+    """The database answers."""
+    try:
+        await runtime.database.ping()
+    except Exception as exc:
+        raise NotReady(f"the database does not answer: {type(exc).__name__}") from exc
+    return Health(status="ready")
+
+
+@get("/metrics", summary="Prometheus metrics", include_in_schema=False, media_type=MediaType.TEXT)
+async def metrics(request: Request[object, object, object], runtime: Runtime) -> Response[bytes]:
+    """Metrics for operators, with ``Authorization: Bearer <TC_METRICS_TOKEN>``."""
+    token = runtime.settings.metrics_token
+    if token is None:
+        raise PermissionDenied("metrics are disabled: set TC_METRICS_TOKEN and send it as a bearer token")
+    sent = request.headers.get("authorization", "")
+    if not sent.startswith("Bearer "):
+        raise AuthenticationRequired("send Authorization: Bearer <TC_METRICS_TOKEN>")
+    if not hmac.compare_digest(sent.removeprefix("Bearer ").encode(), token.encode()):
+        raise PermissionDenied("the metrics token is wrong")
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,86 @@
+"""What one running app holds: settings, connections, the store resolver, metrics, the migration set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+
+from tenantcommerce.db.database import Database, DatabaseUrls, resolve_urls
+from tenantcommerce.db.migrate import Migrations
+from tenantcommerce.db.roles import Roles
+from tenantcommerce.observability.metrics import Metrics
+from tenantcommerce.settings import Settings
+from tenantcommerce.tenancy.resolver import StoreResolver
+
+
+def make_cache(settings: Settings) -> Store:
+    """Litestar's Redis store when ``TC_REDIS_URL`` is set, its memory store otherwise."""
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url, namespace="tenantcommerce")
+    return MemoryStore()
+
+
+@dataclass
+class Runtime:
+    """The live state of one app; built without I/O, connected in :meth:`start`."""
+
+    settings: Settings
+    metrics: Metrics = field(init=False)
+    migrations: Migrations = field(init=False)
+    cache: Store = field(init=False)
+    urls: DatabaseUrls | None = None
+    _database: Database | None = None
+    _resolver: StoreResolver | None = None
+    role: str | None = None
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics(self.settings.metrics_store_labels)
+        self.migrations = Migrations(self.settings)
+        self.cache = make_cache(self.settings)
+
+    @property
+    def roles(self) -> Roles:
+        """Owner and runtime role names."""
+        return self.migrations.roles
+
+    @property
+    def database(self) -> Database:
+        """The runtime role's connections (after :meth:`start`)."""
+        if self._database is None:
+            raise RuntimeError("the app has not started")
+        return self._database
+
+    @property
+    def resolver(self) -> StoreResolver:
+        """The store resolver (after :meth:`start`)."""
+        if self._resolver is None:
+            raise RuntimeError("the app has not started")
+        return self._resolver
+
+    async def start(self) -> None:
+        """Connect as the runtime role, refuse an unsafe role or an old schema, listen for store changes."""
+        self.urls = resolve_urls(self.settings)
+        database = Database(self.urls.runtime, pool_size=self.settings.db_pool_size)
+        await database.connect()
+        try:
+            self.role = await database.check_runtime_role(self.roles)
+            await database.check_schema_current(self.migrations.heads())
+            resolver = StoreResolver(database, self.cache, ttl=self.settings.store_cache_ttl)
+            await resolver.start_listening()
+        except BaseException:
+            await database.close()
+            raise
+        self._database, self._resolver = database, resolver
+
+    async def stop(self) -> None:
+        """Close every connection."""
+        if self._resolver is not None:
+            await self._resolver.stop_listening()
+            self._resolver = None
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
