@@ -63,7 +63,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Connect as the runtime role, refuse an unsafe role or an old schema, listen for store changes."""
-        self.urls = resolve_urls(self.settings)
+        self.urls = await resolve_urls(self.settings)
         database = Database(self.urls.runtime, pool_size=self.settings.db_pool_size)
         await database.connect()
         try:

@@ -62,7 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     env: Literal["development", "production"] = "development"
     """``TC_ENV``: ``development`` or ``production``."""
 
-    data_dir: Path = msgspec.field(default_factory=lambda: platformdirs.user_data_path("tenantcommerce"))
+    data_path: str = msgspec.field(
+        name="data_dir", default_factory=lambda: str(platformdirs.user_data_path("tenantcommerce"))
+    )
     """``TC_DATA_DIR``: where the embedded server and the development secret key live."""
 
     metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
@@ -90,11 +92,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         """
         environ = os.environ if environ is None else environ
         raw: dict[str, Any] = {}
-        for name in cls.__struct_fields__:
+        for name in cls.__struct_encode_fields__:
             value = environ.get(env_name(name), "").strip()
             if value:
                 raw[name] = value
-        raw.update({key: value for key, value in overrides.items() if value is not None})
+        raw.update({key: str(value) if isinstance(value, Path) else value
+                    for key, value in overrides.items() if value is not None})  # fmt: skip
         try:
             settings = msgspec.convert(raw, type=cls, strict=False)
         except msgspec.ValidationError as exc:
@@ -115,6 +118,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                     f"{env_name(name)} must be a postgresql://, postgres:// or postgresql+asyncpg:// URL"
                     + (" or 'embedded'" if name == "database_url" else "")
                 )
+
+    @property
+    def data_dir(self) -> Path:
+        """:attr:`data_path` as a path."""
+        return Path(self.data_path).expanduser()
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:

