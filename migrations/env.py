@@ -12,9 +12,7 @@ target_metadata = load_models()
 def run() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError(
-            "run migrations with `tenantcommerce db upgrade`, which opens the connection as the owner"
-        )
+        raise RuntimeError("run migrations with `tenantcommerce db upgrade`, which opens the connection as the owner")
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()

@@ -63,9 +63,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name=op.f("ck_stores_currency_format")),
-        sa.CheckConstraint(
-            "slug ~ '^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$'", name=op.f("ck_stores_slug_format")
-        ),
+        sa.CheckConstraint("slug ~ '^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$'", name=op.f("ck_stores_slug_format")),
         sa.CheckConstraint("status IN ('active', 'suspended')", name=op.f("ck_stores_status")),
         sa.ForeignKeyConstraint(["owner_user_id"], ["users.id"], name=op.f("fk_stores_owner_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stores")),
@@ -145,9 +143,7 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint(
-            "role IN ('owner', 'admin', 'staff', 'viewer')", name=op.f("ck_store_members_role")
-        ),
+        sa.CheckConstraint("role IN ('owner', 'admin', 'staff', 'viewer')", name=op.f("ck_store_members_role")),
         sa.ForeignKeyConstraint(
             ["store_id"], ["stores.id"], name=op.f("fk_store_members_store_id_stores"), ondelete="CASCADE"
         ),
@@ -209,9 +205,7 @@ def upgrade() -> None:
         ["store_id", sa.literal_column("created_at DESC")],
         unique=False,
     )
-    op.create_index(
-        op.f("ix_orders_store_id_customer_id"), "orders", ["store_id", "customer_id"], unique=False
-    )
+    op.create_index(op.f("ix_orders_store_id_customer_id"), "orders", ["store_id", "customer_id"], unique=False)
     op.create_table(
         "product_variants",
         sa.Column("store_id", sa.Uuid(), nullable=False),
@@ -244,9 +238,7 @@ def upgrade() -> None:
             name=op.f("fk_product_variants_store_id_product_id_products"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["store_id"], ["stores.id"], name=op.f("fk_product_variants_store_id_stores")
-        ),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], name=op.f("fk_product_variants_store_id_stores")),
         sa.PrimaryKeyConstraint("store_id", "id", name=op.f("pk_product_variants")),
         sa.UniqueConstraint("store_id", "sku", name=op.f("uq_product_variants_store_id_sku")),
     )
@@ -300,15 +292,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["store_id"], ["stores.id"], name=op.f("fk_order_items_store_id_stores")),
         sa.PrimaryKeyConstraint("store_id", "id", name=op.f("pk_order_items")),
     )
-    op.create_index(
-        op.f("ix_order_items_store_id_order_id"), "order_items", ["store_id", "order_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_order_items_store_id_product_id"), "order_items", ["store_id", "product_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_order_items_store_id_variant_id"), "order_items", ["store_id", "variant_id"], unique=False
-    )
+    op.create_index(op.f("ix_order_items_store_id_order_id"), "order_items", ["store_id", "order_id"], unique=False)
+    op.create_index(op.f("ix_order_items_store_id_product_id"), "order_items", ["store_id", "product_id"], unique=False)
+    op.create_index(op.f("ix_order_items_store_id_variant_id"), "order_items", ["store_id", "variant_id"], unique=False)
     op.create_table(
         "payments",
         sa.Column("store_id", sa.Uuid(), nullable=False),

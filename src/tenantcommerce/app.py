@@ -11,6 +11,7 @@ from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
+from litestar.types import ControllerRouterHandler
 
 from tenantcommerce.__about__ import __version__
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
@@ -22,7 +23,7 @@ from tenantcommerce.runtime import Runtime
 from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.middleware import TenancyMiddleware
 
-ROUTE_HANDLERS = [health, ready, metrics, StorefrontCatalogController]
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [health, ready, metrics, StorefrontCatalogController]
 
 
 class TenantCommerce(InitPluginProtocol):
@@ -86,3 +87,11 @@ def create_app(settings: Settings | None = None, **litestar_options: Any) -> Lit
 def create_app_from_env() -> Litestar:
     """``create_app`` with settings from ``TC_*`` variables (the ASGI factory of ``tenantcommerce serve``)."""
     return create_app(Settings.from_env())
+
+
+def runtime_of(app: Litestar) -> Runtime:
+    """The :class:`Runtime` of an app built with :class:`TenantCommerce`."""
+    for plugin in app.plugins.init:
+        if isinstance(plugin, TenantCommerce):
+            return plugin.runtime
+    raise LookupError("this app has no TenantCommerce plugin")

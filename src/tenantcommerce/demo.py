@@ -49,8 +49,20 @@ DEMO_STORES = (
             ("Canvas Tote", 2200, ("Natural", "Black")),
             ("Cap", 2500, ("One size",)),
         ),
-        adjectives=("Classic", "Organic", "Everyday", "Summit", "Harbor", "Alpine", "Coastal", "Urban", "Vintage",
-                    "Merino", "Heritage", "Trail"),  # fmt: skip
+        adjectives=(
+            "Classic",
+            "Organic",
+            "Everyday",
+            "Summit",
+            "Harbor",
+            "Alpine",
+            "Coastal",
+            "Urban",
+            "Vintage",
+            "Merino",
+            "Heritage",
+            "Trail",
+        ),
     ),
     DemoStore(
         slug="nordic-home",
@@ -67,8 +79,20 @@ DEMO_STORES = (
             ("Serving Board", 4500, ("Small", "Medium", "Large")),
             ("Vase", 3900, ("Clear", "Smoke")),
         ),
-        adjectives=("Fjord", "Birch", "Stone", "Aurora", "Lagom", "Hygge", "Moss", "Pine", "Linden", "Frost",
-                    "Harbour", "Meadow"),  # fmt: skip
+        adjectives=(
+            "Fjord",
+            "Birch",
+            "Stone",
+            "Aurora",
+            "Lagom",
+            "Hygge",
+            "Moss",
+            "Pine",
+            "Linden",
+            "Frost",
+            "Harbour",
+            "Meadow",
+        ),
     ),
 )
 
@@ -81,7 +105,7 @@ def _slugify(text: str) -> str:
 
 def demo_catalog(store: DemoStore) -> list[ProductInput]:
     """The deterministic catalog of a demo store."""
-    rng = random.Random(store.slug)
+    rng = random.Random(store.slug)  # noqa: S311 (demo data, deterministic on purpose)
     products: list[ProductInput] = []
     for index in range(PRODUCTS_PER_STORE):
         noun, base_price, titles = store.nouns[index % len(store.nouns)]

@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 import structlog
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
 
 if TYPE_CHECKING:
     from litestar import Request, Response

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response, get
+from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tenantcommerce.errors import AuthenticationRequired, PermissionDenied, TenantCommerceError
@@ -33,7 +35,7 @@ async def health() -> Health:
 
 
 @get("/ready", summary="Readiness", tags=["platform"])
-async def ready(runtime: Runtime) -> Health:
+async def ready(runtime: NamedDependency[Runtime]) -> Health:
     """The database answers."""
     try:
         await runtime.database.ping()
@@ -43,7 +45,7 @@ async def ready(runtime: Runtime) -> Health:
 
 
 @get("/metrics", summary="Prometheus metrics", include_in_schema=False, media_type=MediaType.TEXT)
-async def metrics(request: Request[object, object, object], runtime: Runtime) -> Response[bytes]:
+async def metrics(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[bytes]:
     """Metrics for operators, with ``Authorization: Bearer <TC_METRICS_TOKEN>``."""
     token = runtime.settings.metrics_token
     if token is None:

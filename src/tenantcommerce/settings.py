@@ -113,7 +113,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("TC_SECRET_KEY is required when TC_ENV=production: set at least 32 random characters")
         for name in ("database_url", "database_runtime_url"):
             url = getattr(self, name)
-            if url is not None and url != "embedded" and not re.match(r"^(postgresql|postgres|postgresql\+asyncpg)://", url):
+            if (
+                url is not None
+                and url != "embedded"
+                and not re.match(r"^(postgresql|postgres|postgresql\+asyncpg)://", url)
+            ):
                 raise SettingsError(
                     f"{env_name(name)} must be a postgresql://, postgres:// or postgresql+asyncpg:// URL"
                     + (" or 'embedded'" if name == "database_url" else "")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from tenantcommerce.catalog import storefront
 from tenantcommerce.catalog.schemas import StorefrontProduct, StorefrontProductPage
@@ -20,13 +22,13 @@ class StorefrontCatalogController(Controller):
 
     @get("/", summary="List the store's active products")
     async def list_products(
-        self, runtime: Runtime, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+        self, runtime: NamedDependency[Runtime], limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
     ) -> StorefrontProductPage:
         """Active products, newest first, each with its variants and prices."""
         return await storefront.list_products(runtime.database, current_store().id, limit=limit, offset=offset)
 
     @get("/{product_slug:str}", summary="Get one active product")
-    async def get_product(self, runtime: Runtime, product_slug: str) -> StorefrontProduct:
+    async def get_product(self, runtime: NamedDependency[Runtime], product_slug: FromPath[str]) -> StorefrontProduct:
         """One active product by slug; another store's or an unknown slug answers 404."""
         product = None
         if len(product_slug) <= 200:

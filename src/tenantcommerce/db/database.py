@@ -14,13 +14,12 @@ from uuid import UUID
 
 import asyncpg
 from sqlalchemy import text
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from tenantcommerce.db.session import STORE_SETTING, TenantSession
 from tenantcommerce.db.urls import asyncpg_dsn, describe, parse, sqlalchemy_url, with_user
 from tenantcommerce.errors import DatabaseSetupError
-
-from sqlalchemy.engine import URL  # noqa: TC002 (dataclass field types are resolved at run time)
 
 if TYPE_CHECKING:
     from tenantcommerce.db.roles import Roles
@@ -87,7 +86,10 @@ class Database:
     async def connect(self) -> None:
         """Open the engine and the pool."""
         self._engine = create_async_engine(
-            sqlalchemy_url(self.url), pool_size=self.pool_size, max_overflow=self.pool_size, pool_pre_ping=True
+            sqlalchemy_url(self.url),
+            pool_size=self.pool_size,
+            max_overflow=self.pool_size,
+            pool_pre_ping=True,
         )
         self._sessions = async_sessionmaker(self._engine, sync_session_class=TenantSession, expire_on_commit=False)
         try:
@@ -114,7 +116,9 @@ class Database:
         return self._sessions()
 
     @asynccontextmanager
-    async def store_transaction(self, store_id: UUID, *, readonly: bool = True) -> AsyncIterator[asyncpg.Connection]:
+    async def store_transaction(
+        self, store_id: UUID, *, readonly: bool = True
+    ) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
         """A pooled asyncpg connection inside a transaction that has set the store first.
 
         Commits when the block ends, rolls back when it raises. The setting is transaction-local, so the connection

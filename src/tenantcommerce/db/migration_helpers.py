@@ -57,7 +57,12 @@ def create_tenant_table(name: str, *columns: sa.Column[Any] | sa.Constraint | sa
     """
     table = op.create_table(
         name,
-        sa.Column("store_id", sa.Uuid(), sa.ForeignKey("stores.id", name=f"fk_{name}_store_id_stores"), nullable=False),
+        sa.Column(
+            "store_id",
+            sa.Uuid(),
+            sa.ForeignKey("stores.id", name=f"fk_{name}_store_id_stores"),
+            nullable=False,
+        ),
         sa.Column("id", sa.Uuid(), nullable=False),
         *columns,
         sa.PrimaryKeyConstraint("store_id", "id", name=f"pk_{name}"),

@@ -64,13 +64,9 @@ async def ensure_roles(connection: AsyncConnection, roles: Roles, runtime_passwo
     await connection.execute(text(_create_role(roles.owner, "NOLOGIN BYPASSRLS")))
     await connection.execute(text(_create_role(roles.runtime, "LOGIN NOSUPERUSER NOBYPASSRLS")))
     await connection.execute(text(f"ALTER ROLE {roles.owner} NOLOGIN NOSUPERUSER BYPASSRLS"))
-    await connection.execute(
-        text(f"ALTER ROLE {roles.runtime} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
-    )
+    await connection.execute(text(f"ALTER ROLE {roles.runtime} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))
     if runtime_password is not None:
-        await connection.execute(
-            text("SELECT set_config('tenantcommerce.pw', :pw, true)"), {"pw": runtime_password}
-        )
+        await connection.execute(text("SELECT set_config('tenantcommerce.pw', :pw, true)"), {"pw": runtime_password})
         await connection.execute(
             text(
                 "DO $tc$ BEGIN EXECUTE format('ALTER ROLE %I PASSWORD %L', "
@@ -80,7 +76,8 @@ async def ensure_roles(connection: AsyncConnection, roles: Roles, runtime_passwo
     # The migrating user acts as the owner through SET ROLE; the runtime role must never be able to.
     await connection.execute(text(f"GRANT {roles.owner} TO current_user"))
     member = await connection.execute(
-        text("SELECT pg_has_role(:runtime, :owner, 'MEMBER')"), {"runtime": roles.runtime, "owner": roles.owner}
+        text("SELECT pg_has_role(:runtime, :owner, 'MEMBER')"),
+        {"runtime": roles.runtime, "owner": roles.owner},
     )
     if member.scalar():
         await connection.execute(text(f"REVOKE {roles.owner} FROM {roles.runtime}"))

@@ -43,6 +43,7 @@ class RequestContextMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         started = time.perf_counter()
+        method: str = scope.get("method", "GET")  # type: ignore[assignment]  # http scopes only (see ``scopes``)
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode("latin-1"))
@@ -64,14 +65,14 @@ class RequestContextMiddleware(ASGIMiddleware):
                 route = scope.get("path_template") or "unmatched"
                 self.metrics.observe(
                     store=store.slug if store is not None else None,
-                    method=scope["method"],
+                    method=method,
                     route=route,
                     status=status,
                     seconds=seconds,
                 )
                 _access.info(
                     "request",
-                    method=scope["method"],
+                    method=method,
                     path=scope["path"],
                     status=status,
                     duration_ms=round(seconds * 1000, 2),

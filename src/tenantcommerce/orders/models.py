@@ -18,7 +18,6 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,7 +39,9 @@ class Order(StoreScoped, Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("store_id", "order_number"),
         ForeignKeyConstraint(
-            ["store_id", "customer_id"], ["store_customers.store_id", "store_customers.id"], ondelete="SET NULL (customer_id)"
+            ["store_id", "customer_id"],
+            ["store_customers.store_id", "store_customers.id"],
+            ondelete="SET NULL (customer_id)",
         ),
         CheckConstraint(_one_of("status", ORDER_STATUSES), name="status"),
         CheckConstraint(_one_of("payment_status", PAYMENT_STATUSES), name="payment_status"),

@@ -5,12 +5,28 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKeyConstraint, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantcommerce.db.base import Base, StoreScoped, Timestamped
 
-PAYMENT_ROW_STATUSES = ("pending", "authorized", "succeeded", "failed", "cancelled", "refunded", "partially_refunded")
+PAYMENT_ROW_STATUSES = (
+    "pending",
+    "authorized",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "refunded",
+    "partially_refunded",
+)
 
 
 class Payment(StoreScoped, Timestamped, Base):
@@ -21,8 +37,7 @@ class Payment(StoreScoped, Timestamped, Base):
         UniqueConstraint("store_id", "transaction_id"),
         ForeignKeyConstraint(["store_id", "order_id"], ["orders.store_id", "orders.id"]),
         CheckConstraint(
-            "status IN ('pending', 'authorized', 'succeeded', 'failed', 'cancelled', 'refunded', "
-            "'partially_refunded')",
+            "status IN ('pending', 'authorized', 'succeeded', 'failed', 'cancelled', 'refunded', 'partially_refunded')",
             name="status",
         ),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),

@@ -147,8 +147,8 @@ class StoreResolver:
         self._listener = await asyncpg.connect(asyncpg_dsn(self.database.url))
         await self._listener.add_listener(STORE_CHANGED_CHANNEL, self._on_notify)
 
-    def _on_notify(self, connection: object, pid: int, channel: str, payload: str) -> None:
-        task = asyncio.get_running_loop().create_task(self.invalidate(payload))
+    def _on_notify(self, connection: object, pid: int, channel: str, payload: object) -> None:
+        task = asyncio.get_running_loop().create_task(self.invalidate(str(payload)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -1,0 +1,130 @@
+"""pytest plugin of the test kit (entry point ``pytest11``): fixtures only, nothing starts until one is asked for.
+
+Fixtures:
+
+* ``tc_postgres_server`` (session): the :class:`~tenantcommerce.testing.TestServer`.
+* ``tc_template_database`` (session): one database per run, migrated with the production roles.
+* ``postgres``: a fresh :class:`~tenantcommerce.testing.TestDatabase` cloned from the template, dropped afterwards.
+* ``tc_settings``: :class:`~tenantcommerce.Settings` for that database.
+* ``app``: ``create_app(tc_settings)``; ``client``: an async Litestar test client on ``http://localhost`` with the
+  app started; ``two_stores``: stores ``alpha`` (EUR) and ``bravo`` (USD) with products;
+  ``tc_database``: runtime-role connections on the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import pytest_asyncio
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.testing import AsyncTestClient
+    from sqlalchemy.engine import URL
+
+    from tenantcommerce.db.database import Database
+    from tenantcommerce.settings import Settings
+    from tenantcommerce.testing.postgres import TestDatabase, TestServer
+    from tenantcommerce.testing.stores import TwoStores
+
+TEST_METRICS_TOKEN = "test-metrics-token-0123456789"  # noqa: S105 (a test value)
+
+
+def settings_for_url(url: URL, **overrides: Any) -> Settings:
+    """Test settings for the database at ``url`` (its user migrates; the app serves as the runtime role)."""
+    from tenantcommerce.settings import Settings
+
+    values: dict[str, Any] = {
+        "database_url": url.render_as_string(hide_password=False),
+        "metrics_token": TEST_METRICS_TOKEN,
+        "base_domain": "shop.test",
+    }
+    values.update(overrides)
+    return Settings.from_env({}, **values)
+
+
+@pytest.fixture(scope="session")
+def tc_postgres_server() -> Iterator[TestServer]:
+    """The Postgres server of this test run."""
+    from tenantcommerce.testing.postgres import find_test_server
+
+    server = find_test_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def tc_template_database(tc_postgres_server: TestServer) -> Iterator[str]:
+    """The migrated template every test database is cloned from."""
+    from tenantcommerce.testing.postgres import create_template, drop
+
+    name = asyncio.run(create_template(tc_postgres_server, settings_for_url))
+    try:
+        yield name
+    finally:
+        asyncio.run(drop(tc_postgres_server, name))
+
+
+@pytest.fixture
+def postgres(tc_postgres_server: TestServer, tc_template_database: str) -> Iterator[TestDatabase]:
+    """A database of this test's own: migrated, with the production roles, dropped afterwards."""
+    from tenantcommerce.testing.postgres import TestDatabase, clone, drop
+
+    name = asyncio.run(clone(tc_postgres_server, tc_template_database))
+    try:
+        yield TestDatabase(
+            server=tc_postgres_server,
+            name=name,
+            settings=settings_for_url(tc_postgres_server.database_url(name)),
+        )
+    finally:
+        asyncio.run(drop(tc_postgres_server, name))
+
+
+@pytest.fixture
+def tc_settings(postgres: TestDatabase) -> Settings:
+    """Settings of the app under test."""
+    return postgres.settings
+
+
+@pytest.fixture
+def app(tc_settings: Settings) -> Litestar:
+    """The app under test (not started: ``client`` starts it)."""
+    from tenantcommerce.app import create_app
+
+    return create_app(tc_settings)
+
+
+@pytest_asyncio.fixture
+async def client(app: Litestar, tc_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An HTTP client of the started app, on the apex of ``TC_BASE_DOMAIN`` (a platform host)."""
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app, base_url=f"http://{tc_settings.base_domain}") as test_client:
+        yield test_client
+
+
+@pytest_asyncio.fixture
+async def tc_database(postgres: TestDatabase) -> AsyncIterator[Database]:
+    """Connections as the runtime role, on the test's own event loop (the app's live on the client's)."""
+    from tenantcommerce.db.database import Database
+
+    database = Database(postgres.runtime_url, pool_size=2)
+    await database.connect()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest_asyncio.fixture
+async def two_stores(tc_database: Database) -> TwoStores:
+    """Stores ``alpha`` (EUR) and ``bravo`` (USD), three active products and a draft each."""
+    from tenantcommerce.testing.stores import make_two_stores
+
+    return await make_two_stores(tc_database)
