@@ -221,14 +221,18 @@ def list_stores_command() -> None:
         click.echo(f"{store.slug}\t{store.status}\t{store.currency}\t{store.owner_email}\t{store.name}")
 
 
+def _set_status(slug: str, status: str) -> None:
+    from tenantcommerce.tenancy.services import set_store_status
+
+    _run(_with_database(_settings(), lambda database: set_store_status(database, slug, status)))
+
+
 @stores.command("suspend")
 @click.argument("slug")
 @_fail_clearly
 def suspend_store_command(slug: str) -> None:
     """Suspend a store: its pages and APIs answer 403 until it is activated."""
-    from tenantcommerce.tenancy.services import set_store_status
-
-    _run(_with_database(_settings(), lambda database: set_store_status(database, slug, "suspended")))
+    _set_status(slug, "suspended")
     click.echo(f"Suspended {slug}.")
 
 
@@ -237,7 +241,5 @@ def suspend_store_command(slug: str) -> None:
 @_fail_clearly
 def activate_store_command(slug: str) -> None:
     """Reactivate a suspended store."""
-    from tenantcommerce.tenancy.services import set_store_status
-
-    _run(_with_database(_settings(), lambda database: set_store_status(database, slug, "active")))
+    _set_status(slug, "active")
     click.echo(f"Activated {slug}.")
