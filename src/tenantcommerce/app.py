@@ -17,7 +17,7 @@ from tenantcommerce.__about__ import __version__
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
 from tenantcommerce.errors import exception_handlers, problem_details_plugin
 from tenantcommerce.observability.logging import configure_logging
-from tenantcommerce.observability.middleware import RequestContextMiddleware
+from tenantcommerce.observability.middleware import RequestObserver
 from tenantcommerce.platform import health, metrics, ready
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.settings import Settings
@@ -48,13 +48,16 @@ class TenantCommerce(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Register everything tenantcommerce needs on the host app's config."""
         settings, runtime = self.settings, self.runtime
-        configure_logging(settings.log_level, settings.effective_log_format)
+        configure_logging(settings.log_level, settings.effective_log_format, cache=settings.env == "production")
         app_config.route_handlers.extend(ROUTE_HANDLERS)
         app_config.dependencies["runtime"] = Provide(lambda: runtime, sync_to_thread=False, use_cache=True)
         app_config.signature_namespace["Runtime"] = Runtime
         # Outermost first: request id, logs and metrics see every answer, including tenancy's 404 and 403.
+        observer = RequestObserver(runtime.metrics)
+        app_config.before_send = [*app_config.before_send, observer.before_send]
+        app_config.after_exception = [*app_config.after_exception, observer.after_exception]
         app_config.middleware = [
-            RequestContextMiddleware(runtime.metrics),
+            observer.middleware(),
             TenancyMiddleware(lambda: runtime.resolver, settings.base_domain),
             *app_config.middleware,
         ]

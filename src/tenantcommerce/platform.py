@@ -55,4 +55,5 @@ async def metrics(request: Request[Any, Any, Any], runtime: NamedDependency[Runt
         raise AuthenticationRequired("send Authorization: Bearer <TC_METRICS_TOKEN>")
     if not hmac.compare_digest(sent.removeprefix("Bearer ").encode(), token.encode()):
         raise PermissionDenied("the metrics token is wrong")
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    # CONTENT_TYPE_LATEST carries its own charset; pass it as the header so Litestar does not add a second one.
+    return Response(generate_latest(runtime.metrics.registry), headers={"content-type": CONTENT_TYPE_LATEST})

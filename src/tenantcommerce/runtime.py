@@ -15,12 +15,13 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.resolver import StoreResolver
 
 
-def make_cache(settings: Settings) -> Store:
-    """Litestar's Redis store when ``TC_REDIS_URL`` is set, its memory store otherwise."""
+def make_cache(settings: Settings, namespace: str) -> Store:
+    """A cache of its own for one purpose: Litestar's Redis store (namespaced) when ``TC_REDIS_URL`` is set, its
+    memory store otherwise."""
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
 
-        return RedisStore.with_client(url=settings.redis_url, namespace="tenantcommerce")
+        return RedisStore.with_client(url=settings.redis_url, namespace=f"tenantcommerce:{namespace}")
     return MemoryStore()
 
 
@@ -31,7 +32,7 @@ class Runtime:
     settings: Settings
     metrics: Metrics = field(init=False)
     migrations: Migrations = field(init=False)
-    cache: Store = field(init=False)
+    store_cache: Store = field(init=False)
     urls: DatabaseUrls | None = None
     _database: Database | None = None
     _resolver: StoreResolver | None = None
@@ -40,7 +41,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.metrics = Metrics(self.settings.metrics_store_labels)
         self.migrations = Migrations(self.settings)
-        self.cache = make_cache(self.settings)
+        self.store_cache = make_cache(self.settings, "stores")
 
     @property
     def roles(self) -> Roles:
@@ -69,7 +70,7 @@ class Runtime:
         try:
             self.role = await database.check_runtime_role(self.roles)
             await database.check_schema_current(self.migrations.heads())
-            resolver = StoreResolver(database, self.cache, ttl=self.settings.store_cache_ttl)
+            resolver = StoreResolver(database, self.store_cache, ttl=self.settings.store_cache_ttl)
             await resolver.start_listening()
         except BaseException:
             await database.close()

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from tenantcommerce.catalog import storefront
-from tenantcommerce.catalog.schemas import StorefrontProduct, StorefrontProductPage
+from tenantcommerce.catalog.schemas import PRODUCT_SLUG, StorefrontProduct, StorefrontProductPage
 from tenantcommerce.errors import NotFound
 from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset
 from tenantcommerce.runtime import Runtime
@@ -31,7 +31,7 @@ class StorefrontCatalogController(Controller):
     async def get_product(self, runtime: NamedDependency[Runtime], product_slug: FromPath[str]) -> StorefrontProduct:
         """One active product by slug; another store's or an unknown slug answers 404."""
         product = None
-        if len(product_slug) <= 200:
+        if PRODUCT_SLUG.match(product_slug):
             product = await storefront.get_product(runtime.database, current_store().id, product_slug)
         if product is None:
             raise NotFound(f"no product {product_slug!r} in this store")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,9 @@ import msgspec
 
 from tenantcommerce.lists import Page
 from tenantcommerce.money import Money
+
+PRODUCT_SLUG = re.compile(r"^(?=.{1,200}$)[a-z0-9]+(?:-[a-z0-9]+)*$")
+"""The shape of a product slug (the ``products.slug`` check constraint says the same)."""
 
 
 class StorefrontVariant(msgspec.Struct, frozen=True):

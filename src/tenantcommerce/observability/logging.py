@@ -15,8 +15,11 @@ import structlog
 _LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
 
-def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "console") -> None:
-    """Configure structlog (and route the standard library's records through the same format)."""
+def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "console", *, cache: bool = False) -> None:
+    """Configure structlog (and route the standard library's records through the same format).
+
+    ``cache`` caches each logger on first use (faster; use it in production, where the configuration never changes).
+    """
     numeric = _LEVELS.get(level, logging.INFO)
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -29,11 +32,16 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "co
         shared.append(structlog.processors.format_exc_info)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    # Replace the processors in place: loggers bound under an earlier configuration (another app in the same
+    # process, or structlog.testing.capture_logs) keep a reference to this very list.
+    processors = structlog.get_config()["processors"]
+    processors[:] = [*shared, renderer]
     structlog.configure(
-        processors=[*shared, renderer],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        # Cached loggers keep their level and stream for good: only worth it where one configuration lives on.
+        cache_logger_on_first_use=cache,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

@@ -15,7 +15,7 @@ from litestar.middleware import ASGIMiddleware
 
 from tenantcommerce.errors import StoreNotFound, StoreSuspended, TenantCommerceError
 from tenantcommerce.tenancy.context import StoreContext, use_store
-from tenantcommerce.tenancy.resolver import classify_host
+from tenantcommerce.tenancy.resolver import classify_host, is_store_slug
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,6 +85,8 @@ class TenancyMiddleware(ASGIMiddleware):
         if is_platform_path(scope["path"]):
             return None
         host = classify_host(_host(scope), self.base_domain)
+        if host.slug is not None and not is_store_slug(host.slug):
+            raise StoreNotFound(f"no store is served at {host.slug}.{self.base_domain}")
         host_store: StoreContext | None = None
         if host.domain is not None:
             host_store = await self.resolver.by_domain(host.domain)
@@ -95,6 +97,8 @@ class TenancyMiddleware(ASGIMiddleware):
             if host_store is None:
                 raise StoreNotFound(f"no store is called {host.slug!r}")
         slug = path_slug(scope)
+        if slug is not None and not is_store_slug(slug):
+            raise StoreNotFound(f"no store is called {slug!r}")
         store = host_store
         if slug is not None:
             if host_store is not None and host_store.slug != slug:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from typing import TYPE_CHECKING
+import math
+import re
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import asyncpg
@@ -29,6 +32,7 @@ PLATFORM_SUBDOMAINS = frozenset({"www"})
 _log = structlog.get_logger("tenantcommerce.tenancy")
 _decode_context = msgspec.json.Decoder(StoreContext).decode
 _encode = msgspec.json.Encoder().encode
+_decode_keys = msgspec.json.Decoder(list[str]).decode
 
 _STORE_COLUMNS = "s.id, s.slug, s.name, s.currency, s.status"
 
@@ -39,6 +43,15 @@ def normalise_host(host: str) -> str:
     if host.startswith("["):  # IPv6 literal
         return host.split("]")[0] + "]"
     return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
+
+
+STORE_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+"""The shape of a store slug (the ``stores.slug`` check constraint says the same)."""
+
+
+def is_store_slug(value: str) -> bool:
+    """True when ``value`` could be a store slug; anything else names no store and is never looked up."""
+    return STORE_SLUG.match(value) is not None
 
 
 def is_ip_address(host: str) -> bool:
@@ -73,19 +86,29 @@ def classify_host(host: str, base_domain: str) -> HostKind:
 
 
 class StoreResolver:
-    """Cached store lookups by slug, custom domain and id."""
+    """Cached store lookups by slug and custom domain.
+
+    Keys are store-scoped: ``tc:store:<id>:context`` holds the store, ``tc:store:<id>:lookups`` lists the lookup
+    keys (``tc:lookup:slug:<slug>``, ``tc:lookup:domain:<domain>``) that point at it, so invalidating a store
+    drops every way of reaching it.
+    """
 
     def __init__(self, database: Database, cache: Store, *, ttl: float = 60.0) -> None:
         self.database = database
         self.cache = cache
-        self.ttl = int(ttl) if ttl >= 1 else None
+        self.ttl = math.ceil(ttl) if ttl > 0 else None
         self._enabled = ttl > 0
         self._listener: asyncpg.Connection | None = None
+        self._listening = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     @staticmethod
-    def _store_key(store_id: UUID | str) -> str:
+    def _context_key(store_id: UUID | str) -> str:
         return f"tc:store:{store_id}:context"
+
+    @staticmethod
+    def _lookups_key(store_id: UUID | str) -> str:
+        return f"tc:store:{store_id}:lookups"
 
     async def _cached(self, key: str) -> StoreContext | None:
         if not self._enabled:
@@ -93,13 +116,18 @@ class StoreResolver:
         store_id = await self.cache.get(key)
         if store_id is None:
             return None
-        raw = await self.cache.get(self._store_key(store_id.decode()))
+        raw = await self.cache.get(self._context_key(store_id.decode()))
         return _decode_context(raw) if raw is not None else None
 
     async def _remember(self, key: str, store: StoreContext) -> None:
         if not self._enabled:
             return
-        await self.cache.set(self._store_key(store.id), _encode(store), expires_in=self.ttl)
+        lookups_key = self._lookups_key(store.id)
+        known = await self.cache.get(lookups_key)
+        keys = set(_decode_keys(known)) if known is not None else set()
+        keys.add(key)
+        await self.cache.set(lookups_key, _encode(sorted(keys)), expires_in=self.ttl)
+        await self.cache.set(self._context_key(store.id), _encode(store), expires_in=self.ttl)
         await self.cache.set(key, str(store.id), expires_in=self.ttl)
 
     async def _fetch(self, sql: str, value: str) -> StoreContext | None:
@@ -136,24 +164,59 @@ class StoreResolver:
         return store
 
     async def invalidate(self, store_id: UUID | str) -> None:
-        """Forget a store: its next lookup reads the database again."""
-        await self.cache.delete(self._store_key(store_id))
+        """Forget a store and every lookup that led to it: the next lookup reads the database again."""
+        lookups_key = self._lookups_key(store_id)
+        known = await self.cache.get(lookups_key)
+        for key in _decode_keys(known) if known is not None else []:
+            await self.cache.delete(key)
+        await self.cache.delete(lookups_key)
+        await self.cache.delete(self._context_key(store_id))
         _log.debug("store cache invalidated", invalidated_store_id=str(store_id))
 
     async def start_listening(self) -> None:
-        """Invalidate on ``NOTIFY`` from other processes (a dedicated connection, outside the pool)."""
+        """Invalidate on ``NOTIFY`` from any process, on a dedicated connection outside the pool.
+
+        If that connection drops, it is re-opened (with back-off) and the whole cache is cleared, since
+        notifications may have been missed meanwhile.
+        """
         from tenantcommerce.db.urls import asyncpg_dsn
 
+        self._listening = True
         self._listener = await asyncpg.connect(asyncpg_dsn(self.database.url))
         await self._listener.add_listener(STORE_CHANGED_CHANNEL, self._on_notify)
+        self._listener.add_termination_listener(self._on_listener_lost)
 
-    def _on_notify(self, connection: object, pid: int, channel: str, payload: object) -> None:
-        task = asyncio.get_running_loop().create_task(self.invalidate(str(payload)))
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _on_notify(self, connection: object, pid: int, channel: str, payload: object) -> None:
+        self._spawn(self.invalidate(str(payload)))
+
+    def _on_listener_lost(self, connection: object) -> None:
+        if self._listening:
+            self._spawn(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.5
+        while self._listening:
+            try:
+                await self.start_listening()
+            except (OSError, asyncpg.PostgresError) as exc:
+                _log.warning("store change listener lost; retrying", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            await self.cache.delete_all()
+            _log.info("store change listener reconnected; store cache cleared")
+            return
+
     async def stop_listening(self) -> None:
         """Close the listening connection."""
+        self._listening = False
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
+        for task in list(self._tasks):
+            task.cancel()

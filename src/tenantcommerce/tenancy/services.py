@@ -14,13 +14,13 @@ from tenantcommerce.errors import Conflict, FieldError, InputError, NotFound
 from tenantcommerce.money import is_currency_code
 from tenantcommerce.tenancy.context import StoreContext, platform_scope
 from tenantcommerce.tenancy.models import Store
+from tenantcommerce.tenancy.resolver import is_store_slug
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from tenantcommerce.db.database import Database
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
     {"www", "api", "admin", "static", "s", "app", "assets", "auth", "cdn", "health", "mail", "metrics", "ready",
      "schema", "shop", "store", "stores", "support", "status", "docs", "help", "billing", "platform"}
@@ -42,7 +42,7 @@ def slug_problems(slug: str) -> list[str]:
     """What is wrong with a store slug (empty when it is fine)."""
     if not 3 <= len(slug) <= 63:
         return ["must be 3 to 63 characters"]
-    if not SLUG_PATTERN.match(slug):
+    if not is_store_slug(slug):
         return ["use lowercase letters, digits and hyphens, starting and ending with a letter or digit"]
     if slug in RESERVED_SLUGS:
         return [f"{slug!r} is reserved"]
