@@ -113,11 +113,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("TC_SECRET_KEY is required when TC_ENV=production: set at least 32 random characters")
         for name in ("database_url", "database_runtime_url"):
             url = getattr(self, name)
-            if (
-                url is not None
-                and url != "embedded"
-                and not re.match(r"^(postgresql|postgres|postgresql\+asyncpg)://", url)
-            ):
+            if url is None or (url == "embedded" and name == "database_url"):
+                continue
+            if not re.match(r"^(postgresql|postgres|postgresql\+asyncpg)://", url):
                 raise SettingsError(
                     f"{env_name(name)} must be a postgresql://, postgres:// or postgresql+asyncpg:// URL"
                     + (" or 'embedded'" if name == "database_url" else "")
@@ -150,11 +148,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             return self.secret_key
         path = self.data_dir / "secret_key"
         if path.exists():
-            return path.read_text().strip()
+            stored = path.read_text().strip()
+            if len(stored) >= 32:
+                return stored
+            path.unlink()  # empty or truncated: never sign with a short key
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created with mode 0600, so the key is never readable by others, not even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(key)
         return key
 
 
@@ -185,4 +188,7 @@ _FIELD_HINTS = {
     "db_runtime_role": " (a lowercase Postgres role name)",
     "secret_key": " (at least 32 characters)",
     "metrics_token": " (at least 16 characters)",
+    "db_pool_size": " (a whole number from 1 to 200)",
+    "metrics_store_labels": " (a whole number from 0 to 10000)",
+    "store_cache_ttl": " (seconds, from 0 to 86400)",
 }

@@ -31,7 +31,7 @@ class StorefrontCatalogController(Controller):
     async def get_product(self, runtime: NamedDependency[Runtime], product_slug: FromPath[str]) -> StorefrontProduct:
         """One active product by slug; another store's or an unknown slug answers 404."""
         product = None
-        if PRODUCT_SLUG.match(product_slug):
+        if PRODUCT_SLUG.fullmatch(product_slug):
             product = await storefront.get_product(runtime.database, current_store().id, product_slug)
         if product is None:
             raise NotFound(f"no product {product_slug!r} in this store")

@@ -147,7 +147,7 @@ class Database:
             row = await conn.fetchrow(
                 """
                 SELECT r.rolname, r.rolsuper, r.rolbypassrls,
-                       pg_has_role(r.oid, o.oid, 'USAGE') AS acts_as_owner,
+                       pg_has_role(r.oid, o.oid, 'MEMBER') AS acts_as_owner,
                        (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                          WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p', 'v', 'm')
                            AND n.nspname NOT IN ('pg_catalog', 'information_schema')) AS owned

@@ -51,13 +51,17 @@ async def tenant_tables(conn: asyncpg.Connection, extra_global: frozenset[str] =
 
 async def check_invariants(conn: asyncpg.Connection, roles: Roles) -> list[Problem]:
     """Every broken isolation invariant of the database ``conn`` is connected to."""
+    problems = await _check_roles(conn, roles)
+    if any(problem.message.startswith(_ROLES_MISSING) for problem in problems):
+        return problems
     tables = await tenant_tables(conn)
-    problems: list[Problem] = []
     problems += await _check_rls(conn, tables, roles)
     problems += await _check_keys(conn, tables)
-    problems += await _check_roles(conn, roles)
-    problems += await _check_views_and_functions(conn)
+    problems += await _check_views_and_functions(conn, roles.runtime)
     return problems
+
+
+_ROLES_MISSING = "the owner or runtime role is missing"
 
 
 def _normalise(expression: str | None) -> str:
@@ -119,7 +123,7 @@ async def _check_keys(conn: asyncpg.Connection, tables: list[str]) -> list[Probl
     problems: list[Problem] = []
     constraints = await conn.fetch(
         """
-        SELECT c.relname AS table, k.conname, k.contype, rt.relname AS ref_table,
+        SELECT c.relname AS table, k.conname, k.contype::text AS contype, rt.relname AS ref_table,
                ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(n, i)
                      JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i)::text[] AS cols,
                ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(n, i)
@@ -166,8 +170,10 @@ async def _check_keys(conn: asyncpg.Connection, tables: list[str]) -> list[Probl
                 problems.append(
                     Problem(table, f"foreign key {con['conname']} to {ref_table} is not composite on store_id")
                 )
-        if table in tenant and not any(
-            sorted(candidate[: len(cols)]) == sorted(cols) for candidate in index_columns.get(table, [])
+        if (
+            table in tenant
+            and ref_table in tenant
+            and not any(sorted(candidate[: len(cols)]) == sorted(cols) for candidate in index_columns.get(table, []))
         ):
             problems.append(Problem(table, f"foreign key {con['conname']} on {cols} has no supporting index"))
     for table in tables:
@@ -187,7 +193,7 @@ async def _check_roles(conn: asyncpg.Connection, roles: Roles) -> list[Problem]:
     }
     owner, runtime = found.get(roles.owner), found.get(roles.runtime)
     if owner is None or runtime is None:
-        return [Problem(None, "the owner or runtime role is missing: run `tenantcommerce db upgrade`")]
+        return [Problem(None, f"{_ROLES_MISSING}: run `tenantcommerce db upgrade`")]
     if not owner["rolbypassrls"]:
         problems.append(Problem(None, f"owner role {roles.owner!r} lacks BYPASSRLS (data migrations need it)"))
     if runtime["rolsuper"]:
@@ -212,22 +218,36 @@ async def _check_roles(conn: asyncpg.Connection, roles: Roles) -> list[Problem]:
     for row in rows:
         if row["owner"] == roles.runtime:
             problems.append(Problem(row["relname"], f"owned by the runtime role {roles.runtime!r}"))
-        for privilege in ("truncate", "reference", "trigger"):
+        for privilege, name in (("truncate", "TRUNCATE"), ("reference", "REFERENCES"), ("trigger", "TRIGGER")):
             if row[f"can_{privilege}"]:
-                problems.append(Problem(row["relname"], f"runtime role has the {privilege.upper()} privilege"))
+                problems.append(Problem(row["relname"], f"runtime role has the {name} privilege"))
     return problems
 
 
-async def _check_views_and_functions(conn: asyncpg.Connection) -> list[Problem]:
+async def _check_views_and_functions(conn: asyncpg.Connection, runtime: str) -> list[Problem]:
     problems: list[Problem] = []
     views = await conn.fetch(
         """
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind = 'v'
-          AND NOT coalesce('security_invoker=true' = ANY(c.reloptions), false)
+          AND NOT EXISTS (SELECT 1 FROM pg_options_to_table(c.reloptions) o
+                          WHERE o.option_name = 'security_invoker'
+                            AND lower(o.option_value) IN ('true', 'on', '1', 'yes'))
         """
     )
     problems += [Problem(row["relname"], "view is not security_invoker = true") for row in views]
+    # A materialized view is filled by its owner (BYPASSRLS): readable by the runtime role, it leaks every store.
+    matviews = await conn.fetch(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind = 'm' AND has_table_privilege($1, c.oid, 'SELECT')
+        """,
+        runtime,
+    )
+    problems += [
+        Problem(row["relname"], "materialized view is readable by the runtime role (it holds every store's rows)")
+        for row in matviews
+    ]
     functions = await conn.fetch(
         """
         SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

@@ -6,19 +6,23 @@ the revisions as the owner role (``SET ROLE``), so the owner owns every table.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 import tenantcommerce
@@ -27,7 +31,7 @@ from tenantcommerce.db.database import DatabaseUrls, resolve_urls
 from tenantcommerce.db.isolation import Problem, check_invariants
 from tenantcommerce.db.models import load_models
 from tenantcommerce.db.roles import Roles, ensure_roles, grant_schema, restrict_version_table
-from tenantcommerce.db.urls import sqlalchemy_url
+from tenantcommerce.db.urls import describe, sqlalchemy_url
 from tenantcommerce.errors import DatabaseSetupError
 from tenantcommerce.settings import Settings
 
@@ -74,15 +78,38 @@ class Migrations:
         """Admin and runtime URLs (starts the embedded server for ``embedded``)."""
         return await resolve_urls(self.settings)
 
-    async def _as_owner(self, action: Callable[[AsyncConnection], Any], *, setup_roles: bool) -> Any:
-        engine = create_async_engine(sqlalchemy_url((await self.urls()).admin), poolclass=NullPool)
-        try:
-            async with engine.begin() as conn:
-                if setup_roles:
+    async def _setup_roles(self, engine: AsyncEngine) -> None:
+        # Roles are cluster-wide: set them up in a short transaction of their own, so a concurrent migration of
+        # another database on the same server waits briefly instead of failing; retry if it collided anyway.
+        for attempt in range(5):
+            try:
+                async with engine.begin() as conn:
                     await ensure_roles(conn, self.roles, self.settings.database_runtime_password)
                     await grant_schema(conn, self.roles)
+                return
+            except DBAPIError as exc:
+                if "concurrently" not in str(exc.orig) or attempt == 4:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    async def _as_owner(self, action: Callable[[AsyncConnection], Any], *, setup_roles: bool) -> Any:
+        admin = (await self.urls()).admin
+        engine = create_async_engine(sqlalchemy_url(admin), poolclass=NullPool)
+        try:
+            if setup_roles:
+                await self._setup_roles(engine)
+            async with engine.begin() as conn:
+                exists = await conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": self.roles.owner})
+                if not exists:
+                    raise OwnerRoleMissing(
+                        f"the owner role {self.roles.owner!r} does not exist: run `tenantcommerce db upgrade`"
+                    )
                 await conn.execute(text(f"SET LOCAL ROLE {self.roles.owner}"))
                 return await action(conn)
+        except (OSError, DBAPIError) as exc:
+            raise DatabaseSetupError(f"cannot use the database {describe(admin)}: {_reason(exc)}") from exc
+        except CommandError as exc:
+            raise DatabaseSetupError(f"migration failed: {exc}") from exc
         finally:
             await engine.dispose()
 
@@ -112,8 +139,11 @@ class Migrations:
         return result
 
     async def current(self) -> list[str]:
-        """The revisions the database is at."""
-        result: list[str] = await self._as_owner(_versions, setup_roles=False)
+        """The revisions the database is at (none before the first upgrade)."""
+        try:
+            result: list[str] = await self._as_owner(_versions, setup_roles=False)
+        except OwnerRoleMissing:
+            return []
         return result
 
     async def drift(self) -> list[str]:
@@ -133,6 +163,10 @@ class Migrations:
     async def check(self) -> list[str]:
         """Everything wrong: out-of-date schema, model drift, and broken isolation invariants."""
         problems: list[str] = []
+        try:
+            await self._as_owner(_versions, setup_roles=False)
+        except OwnerRoleMissing as exc:
+            return [exc.detail]
         current = await self.current()
         heads = self.heads()
         if sorted(current) != heads:
@@ -144,11 +178,23 @@ class Migrations:
     async def invariants(self) -> list[Problem]:
         """The isolation invariants on the live catalog."""
         admin = (await self.urls()).admin
-        conn = await connect_admin(admin, admin.database or "postgres")
+        try:
+            conn = await connect_admin(admin, admin.database or "postgres")
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseSetupError(f"cannot use the database {describe(admin)}: {exc}") from exc
         try:
             return await check_invariants(conn, self.roles)
         finally:
             await conn.close()
+
+
+class OwnerRoleMissing(DatabaseSetupError):
+    """The owner role does not exist yet: the server was never upgraded."""
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip().splitlines()[0]
 
 
 async def _versions(conn: AsyncConnection) -> list[str]:

@@ -63,8 +63,30 @@ async def ensure_roles(connection: AsyncConnection, roles: Roles, runtime_passwo
         )
     await connection.execute(text(_create_role(roles.owner, "NOLOGIN BYPASSRLS")))
     await connection.execute(text(_create_role(roles.runtime, "LOGIN NOSUPERUSER NOBYPASSRLS")))
-    await connection.execute(text(f"ALTER ROLE {roles.owner} NOLOGIN NOSUPERUSER BYPASSRLS"))
-    await connection.execute(text(f"ALTER ROLE {roles.runtime} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))
+    # ALTER only what differs: altering a role locks its row cluster-wide, and other databases may be migrating.
+    attributes = {
+        row.rolname: row
+        for row in await connection.execute(
+            text(
+                "SELECT rolname, rolcanlogin, rolsuper, rolbypassrls, rolcreatedb, rolcreaterole FROM pg_roles "
+                "WHERE rolname IN (:owner, :runtime)"
+            ),
+            {"owner": roles.owner, "runtime": roles.runtime},
+        )
+    }
+    owner, runtime = attributes[roles.owner], attributes[roles.runtime]
+    if owner.rolcanlogin or owner.rolsuper or not owner.rolbypassrls:
+        await connection.execute(text(f"ALTER ROLE {roles.owner} NOLOGIN NOSUPERUSER BYPASSRLS"))
+    if (
+        not runtime.rolcanlogin
+        or runtime.rolsuper
+        or runtime.rolbypassrls
+        or runtime.rolcreatedb
+        or runtime.rolcreaterole
+    ):
+        await connection.execute(
+            text(f"ALTER ROLE {roles.runtime} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+        )
     if runtime_password is not None:
         await connection.execute(text("SELECT set_config('tenantcommerce.pw', :pw, true)"), {"pw": runtime_password})
         await connection.execute(
@@ -74,7 +96,11 @@ async def ensure_roles(connection: AsyncConnection, roles: Roles, runtime_passwo
             )
         )
     # The migrating user acts as the owner through SET ROLE; the runtime role must never be able to.
-    await connection.execute(text(f"GRANT {roles.owner} TO current_user"))
+    acts_as_owner = await connection.execute(
+        text("SELECT pg_has_role(current_user, :owner, 'MEMBER')"), {"owner": roles.owner}
+    )
+    if not acts_as_owner.scalar():
+        await connection.execute(text(f"GRANT {roles.owner} TO current_user"))
     member = await connection.execute(
         text("SELECT pg_has_role(:runtime, :owner, 'MEMBER')"),
         {"runtime": roles.runtime, "owner": roles.owner},

@@ -13,14 +13,16 @@ Each session records the store in context when it is made. Then:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.sql import ClauseElement, FromClause, visitors
 
-from tenantcommerce.db.base import StoreScoped, is_store_scoped
+from tenantcommerce.db.base import StoreScoped, is_store_scoped, orm_registry
 from tenantcommerce.errors import IsolationError
 from tenantcommerce.tenancy.context import current_store_or_none, in_platform_scope
 
@@ -57,11 +59,53 @@ def _set_store_setting(session: Session, transaction: SessionTransaction, connec
     connection.execute(_SET_STORE, {"store_id": str(store_id) if store_id is not None else ""})
 
 
+def _tenant_tables(session: Session) -> frozenset[FromClause]:
+    """The tables of every mapped tenant model (core and plugins), recomputed when models are added."""
+    mappers = orm_registry.mappers
+    cached = _TENANT_TABLES_CACHE.get(len(mappers))
+    if cached is None:
+        cached = frozenset(mapper.local_table for mapper in mappers if is_store_scoped(mapper.class_))
+        _TENANT_TABLES_CACHE.clear()
+        _TENANT_TABLES_CACHE[len(mappers)] = cached
+    return cached
+
+
+_TENANT_TABLES_CACHE: dict[int, frozenset[FromClause]] = {}
+
+
+def _touches_tenant_table(state: ORMExecuteState) -> bool:
+    if any(is_store_scoped(mapper.class_) for mapper in state.all_mappers):
+        return True
+    # Tenant tables can also hide in FROM clauses, joins and sub-queries of statements that select other things
+    # (select(func.count()).select_from(Product), exists(...)).
+    tables = _tenant_tables(state.session)
+    statement = state.statement
+    return isinstance(statement, ClauseElement) and any(element in tables for element in visitors.iterate(statement))
+
+
+def _insert_store_ids(state: ORMExecuteState) -> set[object]:
+    """The ``store_id`` values an ORM ``insert()`` would write (``None`` where it writes none)."""
+    found: set[object] = set()
+    statement = state.statement
+    if isinstance(statement, ClauseElement):
+        params = statement.compile().params
+        found.update(value for key, value in params.items() if key == "store_id" or key.startswith("store_id_"))
+    parameters = state.parameters
+    rows: list[Mapping[str, Any]] = []
+    if isinstance(parameters, Mapping):
+        rows.append(parameters)
+    elif parameters:
+        rows.extend(parameters)
+    for row in rows:
+        found.add(row.get("store_id"))
+    return found or {None}
+
+
 @event.listens_for(TenantSession, "do_orm_execute")
 def _scope_statement(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
-    if not any(is_store_scoped(mapper.class_) for mapper in state.all_mappers):
+    if not _touches_tenant_table(state):
         return
     store_id, platform = _session_store(state.session)
     if store_id is None:
@@ -72,6 +116,8 @@ def _scope_statement(state: ORMExecuteState) -> None:
             "or use platform_scope() for maintenance"
         )
     if state.is_insert:
+        if _insert_store_ids(state) != {store_id}:
+            raise IsolationError("an ORM insert() on a tenant table must set store_id to the store in context")
         return
     state.statement = state.statement.options(
         with_loader_criteria(StoreScoped, lambda cls: cls.store_id == store_id, include_aliases=True)

@@ -38,7 +38,16 @@ def asyncpg_dsn(url: URL) -> str:
 
 def with_user(url: URL, user: str, password: str | None) -> URL:
     """The same server and database as another user."""
-    return url.set(username=user, password=password)
+    # URL.set() ignores None, which would keep the other user's password.
+    return URL.create(
+        drivername=url.drivername,
+        username=user,
+        password=password,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
 
 
 def with_database(url: URL, database: str) -> URL:

@@ -40,6 +40,8 @@ _STORE_COLUMNS = "s.id, s.slug, s.name, s.currency, s.status"
 def normalise_host(host: str) -> str:
     """The host without port or trailing dot, lower-case."""
     host = host.strip().lower()
+    if is_ip_address(host):  # a bare IPv6 literal has colons that are not a port
+        return host
     if host.startswith("["):  # IPv6 literal
         return host.split("]")[0] + "]"
     return host.rsplit(":", 1)[0].rstrip(".") if ":" in host else host.rstrip(".")
@@ -51,7 +53,7 @@ STORE_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
 
 def is_store_slug(value: str) -> bool:
     """True when ``value`` could be a store slug; anything else names no store and is never looked up."""
-    return STORE_SLUG.match(value) is not None
+    return STORE_SLUG.fullmatch(value) is not None
 
 
 def is_ip_address(host: str) -> bool:

@@ -55,7 +55,7 @@ def _validate(slug: str, name: str, currency: str, owner_email: str) -> None:
         errors.append(FieldError("name", "must be 1 to 200 characters"))
     if not is_currency_code(currency):
         errors.append(FieldError("currency", "must be a three-letter ISO 4217 code such as EUR"))
-    if not EMAIL_PATTERN.match(owner_email) or len(owner_email) > 320:
+    if not EMAIL_PATTERN.fullmatch(owner_email) or len(owner_email) > 320:
         errors.append(FieldError("owner_email", "must be an e-mail address"))
     if errors:
         raise InputError("the store cannot be created: " + "; ".join(f"{e.field} {e.message}" for e in errors),
@@ -98,7 +98,7 @@ async def create_store(database: Database, *, slug: str, name: str, currency: st
                 await session.rollback()
                 if "uq_stores_slug" in str(exc.orig):
                     raise Conflict(f"the slug {slug!r} is taken", errors=[FieldError("slug", "is taken")]) from None
-                raise
+                raise InputError(f"the store cannot be created: {exc.orig}") from None
             return _context(store)
 
 

@@ -8,6 +8,7 @@ as a role that bypasses RLS (the superuser of the test server): it arranges data
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -72,8 +73,8 @@ def _synthesise(column: str, type_name: str, checks: list[str], currency: str | 
     choice = _choice_from_checks(column, checks)
     if choice is not None:
         return choice
-    if column == "currency" and currency:
-        return currency
+    if column == "currency":
+        return currency or "USD"
     if "email" in column:
         return f"sample-{token}@example.com"
     if type_name == "uuid":
@@ -86,7 +87,8 @@ def _synthesise(column: str, type_name: str, checks: list[str], currency: str | 
         "real",
         "double precision",
     ) or type_name.startswith("numeric"):
-        return "1"
+        # Distinct per row, so unique columns (order numbers, positions) do not collide.
+        return str(secrets.randbelow(32_000 if type_name == "smallint" else 2_000_000_000) + 1)
     if type_name == "boolean":
         return "false"
     if type_name in ("json", "jsonb"):
