@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 import structlog
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -30,6 +31,40 @@ class FieldError(msgspec.Struct, frozen=True):
 
     field: str
     message: str
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """An error answer (``application/problem+json``), as documented in the OpenAPI schema."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] = msgspec.field(default_factory=list)
+
+
+_RESPONSE_DESCRIPTIONS = {
+    400: "The request does not match the schema; `errors` names each field.",
+    401: "Sign in or send a valid token.",
+    403: "Not allowed, or the store is suspended.",
+    404: "Missing, or another store's (never told apart).",
+    409: "Conflict: duplicate, illegal transition or idempotency-key reuse.",
+    422: "Well-formed but not allowed by a business rule; `errors` names each field.",
+    503: "Not ready.",
+}
+
+
+def problem_responses(*status_codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI documentation of the problem+json answers a handler can give."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            description=_RESPONSE_DESCRIPTIONS.get(code, "Error"),
+            media_type="application/problem+json",
+            generate_examples=False,
+        )
+        for code in status_codes
+    }
 
 
 class TenantCommerceError(Exception):

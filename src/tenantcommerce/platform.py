@@ -10,7 +10,7 @@ from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tenantcommerce.errors import AuthenticationRequired, PermissionDenied, TenantCommerceError
+from tenantcommerce.errors import AuthenticationRequired, PermissionDenied, TenantCommerceError, problem_responses
 from tenantcommerce.runtime import Runtime
 
 
@@ -34,7 +34,7 @@ async def health() -> Health:
     return Health(status="ok")
 
 
-@get("/ready", summary="Readiness", tags=["platform"])
+@get("/ready", summary="Readiness", tags=["platform"], responses=problem_responses(503))
 async def ready(runtime: NamedDependency[Runtime]) -> Health:
     """The database answers."""
     try:

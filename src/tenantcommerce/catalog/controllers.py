@@ -8,7 +8,7 @@ from litestar.params import FromPath
 
 from tenantcommerce.catalog import storefront
 from tenantcommerce.catalog.schemas import PRODUCT_SLUG, StorefrontProduct, StorefrontProductPage
-from tenantcommerce.errors import NotFound
+from tenantcommerce.errors import NotFound, problem_responses
 from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import current_store
@@ -20,14 +20,14 @@ class StorefrontCatalogController(Controller):
     path = "/api/storefront/{slug:str}/products"
     tags = ["storefront"]
 
-    @get("/", summary="List the store's active products")
+    @get("/", summary="List the store's active products", responses=problem_responses(400, 403, 404))
     async def list_products(
         self, runtime: NamedDependency[Runtime], limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
     ) -> StorefrontProductPage:
         """Active products, newest first, each with its variants and prices."""
         return await storefront.list_products(runtime.database, current_store().id, limit=limit, offset=offset)
 
-    @get("/{product_slug:str}", summary="Get one active product")
+    @get("/{product_slug:str}", summary="Get one active product", responses=problem_responses(403, 404))
     async def get_product(self, runtime: NamedDependency[Runtime], product_slug: FromPath[str]) -> StorefrontProduct:
         """One active product by slug; another store's or an unknown slug answers 404."""
         product = None
