@@ -53,6 +53,10 @@ async def _with_database(settings: Settings, action: Callable[[Any], Awaitable[R
 @click.version_option(package_name="tenantcommerce")
 def main() -> None:
     """tenantcommerce: many stores on one deployment, isolated by Postgres Row Level Security."""
+    from tenantcommerce.observability.logging import configure_logging
+
+    # Commands print their own results; logs (warnings and errors only) go to stderr.
+    configure_logging("WARNING", "console")
 
 
 # --- serve and demo ---------------------------------------------------------------------------------------------

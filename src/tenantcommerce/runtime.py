@@ -10,6 +10,7 @@ from litestar.stores.memory import MemoryStore
 from tenantcommerce.db.database import Database, DatabaseUrls, resolve_urls
 from tenantcommerce.db.migrate import Migrations
 from tenantcommerce.db.roles import Roles
+from tenantcommerce.errors import SettingsError
 from tenantcommerce.observability.metrics import Metrics
 from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.resolver import StoreResolver
@@ -19,7 +20,12 @@ def make_cache(settings: Settings, namespace: str) -> Store:
     """A cache of its own for one purpose: Litestar's Redis store (namespaced) when ``TC_REDIS_URL`` is set, its
     memory store otherwise."""
     if settings.redis_url:
-        from litestar.stores.redis import RedisStore
+        try:
+            from litestar.stores.redis import RedisStore
+        except ImportError:
+            raise SettingsError(
+                "TC_REDIS_URL is set but the redis client is missing: pip install 'tenantcommerce[redis]'"
+            ) from None
 
         return RedisStore.with_client(url=settings.redis_url, namespace=f"tenantcommerce:{namespace}")
     return MemoryStore()

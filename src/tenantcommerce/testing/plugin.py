@@ -14,7 +14,9 @@ Fixtures:
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -41,6 +43,7 @@ def settings_for_url(url: URL, **overrides: Any) -> Settings:
         "database_url": url.render_as_string(hide_password=False),
         "metrics_token": TEST_METRICS_TOKEN,
         "base_domain": "shop.test",
+        "data_dir": str(Path(tempfile.gettempdir()) / "tenantcommerce-test"),
     }
     values.update(overrides)
     return Settings.from_env({}, **values)
