@@ -9,9 +9,11 @@ from tenantcommerce.db.base import metadata
 
 def load_models() -> MetaData:
     """Import the core's model modules and return the shared metadata."""
+    import tenantcommerce.auth.audit
     import tenantcommerce.auth.models
     import tenantcommerce.catalog.models
     import tenantcommerce.customers.models
+    import tenantcommerce.inventory.models
     import tenantcommerce.orders.models
     import tenantcommerce.payments.models
     import tenantcommerce.tenancy.models  # noqa: F401
@@ -19,5 +21,5 @@ def load_models() -> MetaData:
     return metadata
 
 
-GLOBAL_TABLES_WITH_STORE_ID = frozenset({"store_domains", "store_members"})
+GLOBAL_TABLES_WITH_STORE_ID = frozenset({"store_domains", "store_members", "api_tokens", "store_invitations"})
 """Global tables that name a store but hold no store data; every other table with ``store_id`` is a tenant table."""

@@ -1,0 +1,1 @@
+"""Inventory: stock on hand and its history."""
