@@ -14,6 +14,11 @@ from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 
 from tenantcommerce.__about__ import __version__
+from tenantcommerce.auth.controllers import AuthController
+from tenantcommerce.auth.csrf import BearerExemptCSRFMiddleware, csrf_config
+from tenantcommerce.auth.mailer import LoggingMailer, Mailer
+from tenantcommerce.auth.middleware import AuthenticationMiddleware
+from tenantcommerce.auth.sessions import cookies_are_secure, session_middleware
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
 from tenantcommerce.errors import exception_handlers, problem_details_plugin
 from tenantcommerce.observability.logging import configure_logging
@@ -21,9 +26,17 @@ from tenantcommerce.observability.middleware import RequestObserver
 from tenantcommerce.platform import health, metrics, ready
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.settings import Settings
+from tenantcommerce.tenancy.controllers import StoresController
 from tenantcommerce.tenancy.middleware import TenancyMiddleware
 
-ROUTE_HANDLERS: list[ControllerRouterHandler] = [health, ready, metrics, StorefrontCatalogController]
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
+    health,
+    ready,
+    metrics,
+    AuthController,
+    StoresController,
+    StorefrontCatalogController,
+]
 
 
 class TenantCommerce(InitPluginProtocol):
@@ -41,9 +54,9 @@ class TenantCommerce(InitPluginProtocol):
         app = Litestar([hello], plugins=[TenantCommerce(Settings.from_env())])
     """
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, mailer: Mailer | None = None) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
-        self.runtime = Runtime(self.settings)
+        self.runtime = Runtime(self.settings, mailer=mailer or LoggingMailer())
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Register everything tenantcommerce needs on the host app's config."""
@@ -59,6 +72,11 @@ class TenantCommerce(InitPluginProtocol):
         app_config.middleware = [
             observer.middleware(),
             TenancyMiddleware(lambda: runtime.resolver, settings.base_domain),
+            session_middleware(settings, lambda: runtime.database.session()),
+            BearerExemptCSRFMiddleware(
+                csrf_config(settings.resolved_secret_key(), secure=cookies_are_secure(settings))
+            ),
+            AuthenticationMiddleware(lambda: runtime.database),
             *app_config.middleware,
         ]
         problem_details_plugin().on_app_init(app_config)
@@ -77,13 +95,13 @@ class TenantCommerce(InitPluginProtocol):
         return app_config
 
 
-def create_app(settings: Settings | None = None, **litestar_options: Any) -> Litestar:
+def create_app(settings: Settings | None = None, *, mailer: Mailer | None = None, **litestar_options: Any) -> Litestar:
     """A Litestar app serving tenantcommerce alone (the CLI, the examples and the tests use it)."""
     litestar_options.setdefault(
         "openapi_config",
         OpenAPIConfig(title="tenantcommerce", version=__version__, path="/schema"),
     )
-    plugins = [TenantCommerce(settings), *litestar_options.pop("plugins", [])]
+    plugins = [TenantCommerce(settings, mailer=mailer), *litestar_options.pop("plugins", [])]
     return Litestar(plugins=plugins, **litestar_options)
 
 

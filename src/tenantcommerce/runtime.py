@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
+from tenantcommerce.auth.mailer import LoggingMailer, Mailer
 from tenantcommerce.db.database import Database, DatabaseUrls, resolve_urls
 from tenantcommerce.db.migrate import Migrations
 from tenantcommerce.db.roles import Roles
@@ -36,6 +37,7 @@ class Runtime:
     """The live state of one app; built without I/O, connected in :meth:`start`."""
 
     settings: Settings
+    mailer: Mailer = field(default_factory=LoggingMailer)
     metrics: Metrics = field(init=False)
     migrations: Migrations = field(init=False)
     store_cache: Store = field(init=False)

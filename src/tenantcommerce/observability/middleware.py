@@ -73,6 +73,7 @@ class RequestObserver:
             status=status,
             duration_ms=round(seconds * 1000, 2),
             store_id=str(store.id) if store is not None else None,
+            user_id=str(user.user_id) if (user := scope.get("user")) is not None else None,
             request_id=_request_id(scope),
         )
 
@@ -116,5 +117,9 @@ class RequestContextMiddleware(ASGIMiddleware):
         with structlog.contextvars.bound_contextvars(request_id=request_id, store_id=None, user_id=None):
             try:
                 await next_app(scope, receive, send_and_watch)
+            except Exception as exc:
+                # Raised by a middleware below (CSRF, tenancy, auth): the app's handler answers with this status.
+                status = getattr(exc, "status_code", 500)
+                raise
             finally:
                 self.observer.record(scope, status, time.perf_counter() - started)

@@ -17,6 +17,8 @@ from tenantcommerce.tenancy.models import Store
 from tenantcommerce.tenancy.resolver import is_store_slug
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from tenantcommerce.db.database import Database
@@ -49,13 +51,13 @@ def slug_problems(slug: str) -> list[str]:
     return []
 
 
-def _validate(slug: str, name: str, currency: str, owner_email: str) -> None:
+def _validate(slug: str, name: str, currency: str, owner_email: str | None) -> None:
     errors = [FieldError("slug", message) for message in slug_problems(slug)]
     if not name.strip() or len(name) > 200:
         errors.append(FieldError("name", "must be 1 to 200 characters"))
     if not is_currency_code(currency):
         errors.append(FieldError("currency", "must be a three-letter ISO 4217 code such as EUR"))
-    if not EMAIL_PATTERN.fullmatch(owner_email) or len(owner_email) > 320:
+    if owner_email is not None and (not EMAIL_PATTERN.fullmatch(owner_email) or len(owner_email) > 320):
         errors.append(FieldError("owner_email", "must be an e-mail address"))
     if errors:
         raise InputError("the store cannot be created: " + "; ".join(f"{e.field} {e.message}" for e in errors),
@@ -76,19 +78,32 @@ def _context(store: Store) -> StoreContext:
                         status=store.status)  # type: ignore[arg-type]  # fmt: skip
 
 
-async def create_store(database: Database, *, slug: str, name: str, currency: str, owner_email: str) -> StoreContext:
-    """Create a store owned by ``owner_email`` (a user is created for an unknown e-mail).
+async def create_store(
+    database: Database,
+    *,
+    slug: str,
+    name: str,
+    currency: str,
+    owner_email: str | None = None,
+    owner_user_id: UUID | None = None,
+) -> StoreContext:
+    """Create a store owned by a user: ``owner_user_id``, or ``owner_email`` (a user is created for an unknown one).
 
     Raises:
         InputError: a field is malformed (the errors name each field).
         Conflict: the slug is taken.
     """
-    owner_email = owner_email.strip().lower()
-    _validate(slug, name, currency, owner_email)
+    owner_email = (owner_email or "").strip().lower()
+    _validate(slug, name, currency, owner_email if owner_user_id is None else None)
     with platform_scope():
         async with database.session() as session:
             try:
-                owner = await _user_by_email(session, owner_email)
+                if owner_user_id is not None:
+                    owner = await session.get(User, owner_user_id)
+                    if owner is None:
+                        raise NotFound("the owner does not exist")
+                else:
+                    owner = await _user_by_email(session, owner_email)
                 store = Store(slug=slug, name=name.strip(), currency=currency, owner_user_id=owner.id)
                 session.add(store)
                 await session.flush()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from litestar.testing import AsyncTestClient
     from sqlalchemy.engine import URL
 
+    from tenantcommerce.auth.mailer import RecordingMailer
     from tenantcommerce.db.database import Database
     from tenantcommerce.settings import Settings
     from tenantcommerce.testing.postgres import TestDatabase, TestServer
@@ -96,11 +97,19 @@ def tc_settings(postgres: TestDatabase) -> Settings:
 
 
 @pytest.fixture
-def app(tc_settings: Settings) -> Litestar:
+def tc_mailer() -> RecordingMailer:
+    """The app's mailer: it keeps every message in ``outbox`` (``tc_mailer.last(to, kind)``)."""
+    from tenantcommerce.auth.mailer import RecordingMailer
+
+    return RecordingMailer()
+
+
+@pytest.fixture
+def app(tc_settings: Settings, tc_mailer: RecordingMailer) -> Litestar:
     """The app under test (not started: ``client`` starts it)."""
     from tenantcommerce.app import create_app
 
-    return create_app(tc_settings)
+    return create_app(tc_settings, mailer=tc_mailer)
 
 
 @pytest_asyncio.fixture

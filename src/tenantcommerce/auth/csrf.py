@@ -1,0 +1,60 @@
+"""CSRF protection with Litestar's own middleware, on every unsafe request except bearer-token ones.
+
+Bearer requests carry no ambient credential a third-party page could ride on, so they are exempt; provider webhooks
+(``/api/payments/{plugin}/webhook``) are excluded by path. Clients read the token from the ``csrftoken`` cookie (set
+on any safe request, e.g. ``GET /api/auth/csrf``) and send it back in ``X-CSRFToken``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import ASGIMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+CSRF_COOKIE = "csrftoken"
+CSRF_HEADER = "x-csrftoken"
+WEBHOOK_PATHS = [r"^/api/payments/[^/]+/webhook"]
+
+
+def has_bearer_token(scope: Scope) -> bool:
+    """True when the request authenticates with ``Authorization: Bearer``."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False
+
+
+def csrf_config(secret: str, *, secure: bool) -> CSRFConfig:
+    """Litestar's CSRF settings for tenantcommerce."""
+    return CSRFConfig(
+        secret=secret,
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        cookie_secure=secure,
+        cookie_samesite="lax",
+        exclude=WEBHOOK_PATHS,
+    )
+
+
+class BearerExemptCSRFMiddleware(ASGIMiddleware):
+    """Runs Litestar's CSRF middleware unless the request carries a bearer token."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+
+    def __init__(self, config: CSRFConfig) -> None:
+        self.config = config
+        self._protected: dict[int, CSRFMiddleware] = {}  # one per route stack, built on first use
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if has_bearer_token(scope):
+            await next_app(scope, receive, send)
+            return
+        protected = self._protected.get(id(next_app))
+        if protected is None:
+            protected = self._protected[id(next_app)] = CSRFMiddleware(app=next_app, config=self.config)
+        await protected(scope, receive, send)
