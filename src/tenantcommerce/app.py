@@ -10,15 +10,18 @@ from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, Reference, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 
 from tenantcommerce.__about__ import __version__
+from tenantcommerce.auth.admin_controllers import AuditController, TokensController
 from tenantcommerce.auth.controllers import AuthController
 from tenantcommerce.auth.csrf import BearerExemptCSRFMiddleware, csrf_config
 from tenantcommerce.auth.mailer import LoggingMailer, Mailer
 from tenantcommerce.auth.middleware import AuthenticationMiddleware
-from tenantcommerce.auth.sessions import cookies_are_secure, session_middleware
+from tenantcommerce.auth.sessions import cookies_are_secure, session_cookie_name, session_middleware
+from tenantcommerce.catalog.admin_controllers import AdminProductsController, InventoryController
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
 from tenantcommerce.errors import exception_handlers, problem_details_plugin
 from tenantcommerce.observability.logging import configure_logging
@@ -26,6 +29,7 @@ from tenantcommerce.observability.middleware import RequestObserver
 from tenantcommerce.platform import health, metrics, ready
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.settings import Settings
+from tenantcommerce.tenancy.admin_controllers import StoreSettingsController
 from tenantcommerce.tenancy.controllers import StoresController
 from tenantcommerce.tenancy.middleware import TenancyMiddleware
 
@@ -36,6 +40,11 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuthController,
     StoresController,
     StorefrontCatalogController,
+    AdminProductsController,
+    InventoryController,
+    StoreSettingsController,
+    TokensController,
+    AuditController,
 ]
 
 
@@ -95,11 +104,34 @@ class TenantCommerce(InitPluginProtocol):
         return app_config
 
 
+def security_schemes(settings: Settings) -> dict[str, SecurityScheme | Reference]:
+    """The two ways to authenticate, as OpenAPI documents them (``security`` on admin routes names them)."""
+    return {
+        "session": SecurityScheme(
+            type="apiKey",
+            name=session_cookie_name(settings),
+            security_scheme_in="cookie",
+            description="The session cookie set by POST /api/auth/login; unsafe requests also need X-CSRFToken.",
+        ),
+        "bearer": SecurityScheme(
+            type="http",
+            scheme="bearer",
+            description="An API token made at /api/admin/{slug}/tokens (tc_...), scoped to one store.",
+        ),
+    }
+
+
 def create_app(settings: Settings | None = None, *, mailer: Mailer | None = None, **litestar_options: Any) -> Litestar:
     """A Litestar app serving tenantcommerce alone (the CLI, the examples and the tests use it)."""
+    settings = settings if settings is not None else Settings.from_env()
     litestar_options.setdefault(
         "openapi_config",
-        OpenAPIConfig(title="tenantcommerce", version=__version__, path="/schema"),
+        OpenAPIConfig(
+            title="tenantcommerce",
+            version=__version__,
+            path="/schema",
+            components=Components(security_schemes=security_schemes(settings)),
+        ),
     )
     plugins = [TenantCommerce(settings, mailer=mailer), *litestar_options.pop("plugins", [])]
     return Litestar(plugins=plugins, **litestar_options)

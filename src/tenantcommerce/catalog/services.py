@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 
 from tenantcommerce.catalog.models import Product, ProductVariant
+from tenantcommerce.inventory.models import InventoryAdjustment
 from tenantcommerce.tenancy.context import current_store
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
@@ -22,7 +25,7 @@ class VariantInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     price_minor: Annotated[int, msgspec.Meta(ge=0, le=10**12)]
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] = "Default"
     inventory: Annotated[int, msgspec.Meta(ge=0, le=10**9)] = 0
-    attributes: dict[str, Any] = msgspec.field(default_factory=dict)
+    attributes: Annotated[dict[str, Any], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=dict)
 
 
 class ProductInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -30,29 +33,46 @@ class ProductInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     slug: Slug
-    description: str = ""
+    description: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
     status: Annotated[str, msgspec.Meta(pattern=r"^(draft|active|archived)$")] = "draft"
-    variants: list[VariantInput] = msgspec.field(default_factory=list)
+    variants: Annotated[list[VariantInput], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
 
 
-async def create_product(session: AsyncSession, data: ProductInput) -> Product:
+async def create_product(session: AsyncSession, data: ProductInput, *, actor_user_id: UUID | None = None) -> Product:
     """Add a product and its variants to the store in context (flushed, not committed)."""
-    store = current_store()
     product = Product(name=data.name, slug=data.slug, description=data.description, status=data.status)
     session.add(product)
     await session.flush()
     for position, variant in enumerate(data.variants):
+        await add_variant(session, product, variant, position=position, actor_user_id=actor_user_id)
+    return product
+
+
+async def add_variant(
+    session: AsyncSession, product: Product, data: VariantInput, *, position: int, actor_user_id: UUID | None = None
+) -> ProductVariant:
+    """Add a variant priced in the store's currency; initial stock is recorded in the stock history."""
+    variant = ProductVariant(
+        product_id=product.id,
+        sku=data.sku,
+        title=data.title,
+        price_minor=data.price_minor,
+        currency=current_store().currency,
+        inventory=data.inventory,
+        attributes=data.attributes,
+        position=position,
+    )
+    session.add(variant)
+    await session.flush()
+    if data.inventory:
         session.add(
-            ProductVariant(
-                product_id=product.id,
-                sku=variant.sku,
-                title=variant.title,
-                price_minor=variant.price_minor,
-                currency=store.currency,
-                inventory=variant.inventory,
-                attributes=variant.attributes,
-                position=position,
+            InventoryAdjustment(
+                variant_id=variant.id,
+                delta=data.inventory,
+                inventory_after=data.inventory,
+                reason="initial stock",
+                actor_user_id=actor_user_id,
             )
         )
-    await session.flush()
-    return product
+        await session.flush()
+    return variant

@@ -1,0 +1,83 @@
+"""Admin endpoints of identity: ``/api/admin/{slug}/tokens`` and ``/api/admin/{slug}/audit``."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from tenantcommerce.auth import api_tokens
+from tenantcommerce.auth.audit_log import AuditEntryOut, list_entries
+from tenantcommerce.auth.guards import permissions_in_store, principal_of, requires
+from tenantcommerce.errors import problem_responses
+from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset, Page
+from tenantcommerce.runtime import Runtime
+
+ADMIN_PREFIX = "/api/admin/{slug:str}"
+
+
+def request_id(request: Request[Any, Any, Any]) -> str | None:
+    """The request id (for the audit log)."""
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+class TokensController(Controller):
+    """API tokens of a store (permission ``tokens:manage``)."""
+
+    path = f"{ADMIN_PREFIX}/tokens"
+    tags = ["admin: tokens"]
+    guards = [requires("tokens:manage")]
+    security = [{"session": []}, {"bearer": []}]
+
+    @post("/", responses=problem_responses(400, 401, 403, 404, 422))
+    async def create(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[api_tokens.TokenInput]
+    ) -> api_tokens.CreatedToken:
+        """Create a token; its secret is in this answer only."""
+        principal = principal_of(request)
+        assert principal is not None
+        granted = await permissions_in_store(request)
+        async with runtime.database.session() as session:
+            return await api_tokens.create_token(session, principal, granted, data, request_id=request_id(request))
+
+    @get("/", responses=problem_responses(400, 401, 403, 404))
+    async def list_tokens(
+        self, runtime: NamedDependency[Runtime], limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> Page[api_tokens.TokenOut]:
+        """The store's tokens, newest first (never their secrets)."""
+        async with runtime.database.session() as session:
+            items, total = await api_tokens.list_tokens(session, limit=limit, offset=offset)
+        return Page(items=items, limit=limit, offset=offset, total=total)
+
+    @delete("/{token_id:uuid}", status_code=HTTP_204_NO_CONTENT, responses=problem_responses(401, 403, 404))
+    async def revoke(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], token_id: FromPath[UUID]
+    ) -> None:
+        """Revoke a token at once."""
+        principal = principal_of(request)
+        assert principal is not None
+        async with runtime.database.session() as session:
+            await api_tokens.revoke_token(session, principal, token_id, request_id=request_id(request))
+
+
+class AuditController(Controller):
+    """The store's audit log (permission ``audit:read``: owners and admins)."""
+
+    path = f"{ADMIN_PREFIX}/audit"
+    tags = ["admin: audit"]
+    guards = [requires("audit:read")]
+    security = [{"session": []}, {"bearer": []}]
+
+    @get("/", responses=problem_responses(400, 401, 403, 404))
+    async def list_audit(
+        self, runtime: NamedDependency[Runtime], limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> Page[AuditEntryOut]:
+        """Audited changes, newest first."""
+        async with runtime.database.session() as session:
+            items, total = await list_entries(session, limit=limit, offset=offset)
+        return Page(items=items, limit=limit, offset=offset, total=total)
