@@ -41,6 +41,13 @@ def csrf_config(secret: str, *, secure: bool) -> CSRFConfig:
     )
 
 
+def _is_safe_api_read(scope: Scope) -> bool:
+    # Safe API reads need no token and should not set the cookie (the storefront's hot path stays cacheable);
+    # GET /api/auth/csrf and HTML pages still get it.
+    path: str = scope["path"]
+    return scope.get("method") in {"GET", "HEAD", "OPTIONS"} and path.startswith("/api/") and path != "/api/auth/csrf"
+
+
 class BearerExemptCSRFMiddleware(ASGIMiddleware):
     """Runs Litestar's CSRF middleware unless the request carries a bearer token."""
 
@@ -51,7 +58,7 @@ class BearerExemptCSRFMiddleware(ASGIMiddleware):
         self._protected: dict[int, CSRFMiddleware] = {}  # one per route stack, built on first use
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if has_bearer_token(scope):
+        if has_bearer_token(scope) or _is_safe_api_read(scope):
             await next_app(scope, receive, send)
             return
         protected = self._protected.get(id(next_app))

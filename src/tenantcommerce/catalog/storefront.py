@@ -1,8 +1,15 @@
-"""The storefront's hot read path: asyncpg directly, inside a transaction that has set the store first.
+"""The storefront's hot read path: asyncpg directly, one round trip, the store set first, RLS enforced.
 
-Each query builds its JSON in Postgres and is decoded straight into msgspec Structs. The explicit
+The queries run inside database functions (``tc_storefront_product_page``, ``tc_storefront_product``; migration
+0003) that first ``set_config('app.current_store_id', ..., true)`` and then run the SQL below as the caller (the
+runtime role), so row level security applies. Called as one statement, the transaction is that statement: the
+setting ends with it and the pooled connection carries no store. This saves the BEGIN and COMMIT round trips of an
+explicit transaction.
+
+Each query builds its JSON in Postgres; it is decoded straight into msgspec Structs. The explicit
 ``store_id = $1`` filter sits on top of RLS: it keeps plans on the store's indexes and lets Citus route the query.
-Benchmarks (``benchmarks/storefront_read.py``) run these same SQL strings without RLS as their baseline.
+Benchmarks (``benchmarks/storefront_read.py``) run these same SQL strings without RLS as their baseline, and a test
+checks that the functions in the database run exactly this SQL.
 """
 
 from __future__ import annotations
@@ -56,15 +63,17 @@ _decode_page = msgspec.json.Decoder(StorefrontProductPage).decode
 _decode_product = msgspec.json.Decoder(StorefrontProduct).decode
 
 
+LIST_CALL = "SELECT tc_storefront_product_page($1, $2, $3)"
+DETAIL_CALL = "SELECT tc_storefront_product($1, $2)"
+
+
 async def list_products(database: Database, store_id: UUID, *, limit: int, offset: int) -> StorefrontProductPage:
     """A page of the store's active products."""
-    async with database.store_transaction(store_id) as conn:
-        raw = await conn.fetchval(LIST_SQL, store_id, limit, offset)
+    raw = await database.pool.fetchval(LIST_CALL, store_id, limit, offset)
     return _decode_page(raw)
 
 
 async def get_product(database: Database, store_id: UUID, slug: str) -> StorefrontProduct | None:
     """The store's active product ``slug``, or ``None``."""
-    async with database.store_transaction(store_id) as conn:
-        raw = await conn.fetchval(DETAIL_SQL, store_id, slug)
+    raw = await database.pool.fetchval(DETAIL_CALL, store_id, slug)
     return _decode_product(raw) if raw is not None else None

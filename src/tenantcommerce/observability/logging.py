@@ -10,9 +10,17 @@ import logging
 import sys
 from typing import Literal
 
+import msgspec
 import structlog
 
 _LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
+
+
+_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
+def _json(event: object, **_: object) -> str:
+    return _encoder.encode(event).decode()
 
 
 def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "console", *, cache: bool = False) -> None:
@@ -28,7 +36,7 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "co
     ]
     renderer: structlog.types.Processor
     if fmt == "json":
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(serializer=_json)
         shared.append(structlog.processors.format_exc_info)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
