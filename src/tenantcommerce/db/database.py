@@ -59,6 +59,15 @@ def _set_store_sql(store_id: UUID, *, readonly: bool) -> str:
     return f"BEGIN{mode}; SELECT set_config('{STORE_SETTING}', '{store_id}', true)"
 
 
+async def _rollback_only(connection: asyncpg.Connection) -> None:
+    """The pool's reset on release: asyncpg still rolls back an open transaction first; nothing more is needed.
+
+    The store setting is transaction-local and the app sets no session state, so asyncpg's default reset query
+    (``RESET ALL``, ``UNLISTEN *``, ...) would only cost a round trip per request. The pool tests check that a
+    released connection carries no store.
+    """
+
+
 class Database:
     """Connections of one app to one database, as the runtime role."""
 
@@ -94,7 +103,11 @@ class Database:
         self._sessions = async_sessionmaker(self._engine, sync_session_class=TenantSession, expire_on_commit=False)
         try:
             self._pool = await asyncpg.create_pool(
-                asyncpg_dsn(self.url), min_size=1, max_size=self.pool_size, command_timeout=60
+                asyncpg_dsn(self.url),
+                min_size=1,
+                max_size=self.pool_size,
+                command_timeout=60,
+                reset=_rollback_only,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             await self._engine.dispose()

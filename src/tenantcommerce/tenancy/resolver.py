@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import math
 import re
+import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -34,6 +35,7 @@ _decode_context = msgspec.json.Decoder(StoreContext).decode
 _encode = msgspec.json.Encoder().encode
 _decode_keys = msgspec.json.Decoder(list[str]).decode
 
+_LOCAL_ENTRIES = 10_000
 _STORE_COLUMNS = "s.id, s.slug, s.name, s.currency, s.status"
 
 
@@ -102,6 +104,11 @@ class StoreResolver:
         self._enabled = ttl > 0
         self._listener: asyncpg.Connection | None = None
         self._listening = False
+        # Decoded stores of this process, in front of the shared cache: a hit costs a dict lookup. Every process
+        # listens for store changes, so each clears its own entries.
+        self._local: dict[str, tuple[StoreContext, float]] = {}
+        # Bumped by every invalidation: a lookup that straddles one must not cache what it read before it.
+        self._generation = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     @staticmethod
@@ -115,15 +122,31 @@ class StoreResolver:
     async def _cached(self, key: str) -> StoreContext | None:
         if not self._enabled:
             return None
+        local = self._local.get(key)
+        if local is not None:
+            if local[1] > time.monotonic():
+                return local[0]
+            del self._local[key]
+        generation = self._generation
         store_id = await self.cache.get(key)
         if store_id is None:
             return None
         raw = await self.cache.get(self._context_key(store_id.decode()))
-        return _decode_context(raw) if raw is not None else None
+        if raw is None:
+            return None
+        store = _decode_context(raw)
+        if generation == self._generation:
+            self._remember_locally(key, store)
+        return store
 
-    async def _remember(self, key: str, store: StoreContext) -> None:
-        if not self._enabled:
-            return
+    def _remember_locally(self, key: str, store: StoreContext) -> None:
+        if len(self._local) >= _LOCAL_ENTRIES:
+            self._local.clear()
+        self._local[key] = (store, time.monotonic() + (self.ttl or 0))
+
+    async def _remember(self, key: str, store: StoreContext, generation: int) -> None:
+        if not self._enabled or generation != self._generation:
+            return  # invalidated while it was being read: it may be stale
         lookups_key = self._lookups_key(store.id)
         known = await self.cache.get(lookups_key)
         keys = set(_decode_keys(known)) if known is not None else set()
@@ -131,6 +154,7 @@ class StoreResolver:
         await self.cache.set(lookups_key, _encode(sorted(keys)), expires_in=self.ttl)
         await self.cache.set(self._context_key(store.id), _encode(store), expires_in=self.ttl)
         await self.cache.set(key, str(store.id), expires_in=self.ttl)
+        self._remember_locally(key, store)
 
     async def _fetch(self, sql: str, value: str) -> StoreContext | None:
         async with self.database.pool.acquire() as conn:
@@ -146,9 +170,10 @@ class StoreResolver:
         store = await self._cached(key)
         if store is not None and store.slug == slug:
             return store
+        generation = self._generation
         store = await self._fetch(f"SELECT {_STORE_COLUMNS} FROM stores s WHERE s.slug = $1", slug)
         if store is not None:
-            await self._remember(key, store)
+            await self._remember(key, store, generation)
         return store
 
     async def by_domain(self, domain: str) -> StoreContext | None:
@@ -157,22 +182,29 @@ class StoreResolver:
         store = await self._cached(key)
         if store is not None:
             return store
+        generation = self._generation
         store = await self._fetch(
             f"SELECT {_STORE_COLUMNS} FROM store_domains d JOIN stores s ON s.id = d.store_id WHERE d.domain = $1",
             domain,
         )
         if store is not None:
-            await self._remember(key, store)
+            await self._remember(key, store, generation)
         return store
 
     async def invalidate(self, store_id: UUID | str) -> None:
         """Forget a store and every lookup that led to it: the next lookup reads the database again."""
+        self._generation += 1
+        for key in [key for key, (store, _) in self._local.items() if str(store.id) == str(store_id)]:
+            self._local.pop(key, None)
         lookups_key = self._lookups_key(store_id)
         known = await self.cache.get(lookups_key)
         for key in _decode_keys(known) if known is not None else []:
             await self.cache.delete(key)
         await self.cache.delete(lookups_key)
         await self.cache.delete(self._context_key(store_id))
+        self._generation += 1
+        for key in [key for key, (store, _) in self._local.items() if str(store.id) == str(store_id)]:
+            self._local.pop(key, None)
         _log.debug("store cache invalidated", invalidated_store_id=str(store_id))
 
     async def start_listening(self) -> None:
@@ -211,6 +243,7 @@ class StoreResolver:
                 delay = min(delay * 2, 30.0)
                 continue
             await self.cache.delete_all()
+            self._local.clear()
             _log.info("store change listener reconnected; store cache cleared")
             return
 
