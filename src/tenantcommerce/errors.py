@@ -6,8 +6,10 @@ Every error answer has ``type``, ``title``, ``status`` and a ``detail`` that say
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import asyncpg
 import msgspec
 import structlog
 from litestar.exceptions import HTTPException, ValidationException
@@ -17,6 +19,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
     from litestar import Request, Response
@@ -190,13 +193,35 @@ _STATUS_KINDS = {
 }
 
 
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
+_AT_PATH = re.compile(r"- at `\$\.?([^`]*)`")
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    """The field an error is about: msgspec names it in the message (``... field `email``` / ``- at `$.a.b```);
+    Litestar's ``key`` is only the parameter (``data`` for the whole body)."""
+    message = str(item.get("message", ""))
+    path = _AT_PATH.search(message)
+    named = _NAMED_FIELD.search(message)
+    parts = [part for part in (path.group(1) if path else "", named.group(1) if named else "") if part]
+    if parts:
+        return ".".join(parts)
+    key = item.get("key")
+    if key and key != "data":
+        return str(key)
+    return "body"
+
+
+def _message_of(item: dict[str, Any]) -> str:
+    return _AT_PATH.sub("", str(item.get("message", "invalid value"))).strip()
+
+
 def _from_validation(exc: ValidationException) -> ProblemDetailsException:
     errors: list[dict[str, str]] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if isinstance(item, dict):
-            field = str(item.get("key") or item.get("source") or "body")
-            errors.append({"field": field, "message": str(item.get("message", "invalid value"))})
+            errors.append({"field": _field_of(item), "message": _message_of(item)})
     detail = exc.detail or "The request does not match the schema"
     if errors:
         detail = "The request does not match the schema: " + "; ".join(
@@ -220,12 +245,39 @@ def _from_http(exc: HTTPException) -> ProblemDetailsException:
     kind, title = _STATUS_KINDS.get(exc.status_code, ("http-error", "HTTP error"))
     if exc.status_code >= 500:
         kind, title = "internal-error", "Internal error"
+    extra = {"errors": [{"field": "body", "message": exc.detail}]} if exc.status_code == 400 else None
     return ProblemDetailsException(
         detail=exc.detail,
         status_code=exc.status_code,
         type_=PROBLEM_TYPE_PREFIX + kind,
         title=title,
         headers=exc.headers,
+        extra=extra,
+    )
+
+
+# Postgres refuses these characters (NUL above all) in text: the client's input, never a server fault.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+def _from_database(exc: Exception) -> ProblemDetailsException:
+    orig = getattr(exc, "orig", exc)
+    sqlstate = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    if sqlstate in _UNSTORABLE_TEXT:
+        detail = "the request contains characters that cannot be stored (such as NUL): remove them"
+        return ProblemDetailsException(
+            detail=detail,
+            status_code=400,
+            type_=PROBLEM_TYPE_PREFIX + "invalid-input",
+            title="Invalid input",
+            extra={"errors": [{"field": "body", "message": detail}]},
+        )
+    _log.error("database error", error=type(orig).__name__, sqlstate=sqlstate, detail=str(orig).splitlines()[0])
+    return ProblemDetailsException(
+        detail="The server could not complete the request; it has been logged.",
+        status_code=500,
+        type_=PROBLEM_TYPE_PREFIX + "internal-error",
+        title="Internal error",
     )
 
 
@@ -258,6 +310,8 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             exception_to_problem_detail_map={
                 HTTPException: _from_http,
                 TenantCommerceError: _from_ours,
+                DBAPIError: _from_database,
+                asyncpg.PostgresError: _from_database,
             }
         )
     )

@@ -56,6 +56,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """``TC_SECRET_KEY``: signs cookies and tokens; at least 32 characters. Required in production; in development
     it is generated once and kept in :attr:`data_dir`."""
 
+    public_url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^/?#\s]+$")] | None = None
+    """``TC_PUBLIC_URL``: the platform's own address (``https://shop.example``), used in links sent by mail.
+    Unset: ``https://<TC_BASE_DOMAIN>`` in production, ``http://<TC_BASE_DOMAIN>:8000`` in development."""
+
     redis_url: str | None = None
     """``TC_REDIS_URL``: optional; caches and rate-limit counters live in Redis when set, in memory otherwise."""
 
@@ -127,6 +131,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return Path(self.data_path).expanduser()
 
     @property
+    def effective_public_url(self) -> str:
+        """:attr:`public_url`, or the default derived from the base domain."""
+        if self.public_url is not None:
+            return self.public_url
+        return f"https://{self.base_domain}" if self.env == "production" else f"http://{self.base_domain}:8000"
+
+    @property
     def effective_log_format(self) -> Literal["json", "console"]:
         """The log format in force: the explicit one, else by :attr:`env`."""
         if self.log_format is not None:
@@ -188,6 +199,7 @@ _FIELD_HINTS = {
     "db_runtime_role": " (a lowercase Postgres role name)",
     "secret_key": " (at least 32 characters)",
     "metrics_token": " (at least 16 characters)",
+    "public_url": " (an http:// or https:// origin without a path, e.g. https://shop.example)",
     "db_pool_size": " (a whole number from 1 to 200)",
     "metrics_store_labels": " (a whole number from 0 to 10000)",
     "store_cache_ttl": " (seconds, from 0 to 86400)",

@@ -15,6 +15,7 @@ from tenantcommerce.auth.models import ApiToken, User
 from tenantcommerce.auth.permissions import PERMISSIONS
 from tenantcommerce.auth.tokens import digest, new_api_token
 from tenantcommerce.errors import BusinessRuleError, FieldError, NotFound
+from tenantcommerce.fields import Text100
 from tenantcommerce.tenancy.context import current_store
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ MAX_LIFETIME_DAYS = 365
 class TokenInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A token to create: a name, the permissions it carries (a subset of yours) and its lifetime."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Text100
     permissions: Annotated[list[str], msgspec.Meta(min_length=1, max_length=len(PERMISSIONS))]
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIFETIME_DAYS)] = 90
 

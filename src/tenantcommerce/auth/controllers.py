@@ -20,7 +20,7 @@ from tenantcommerce.auth.schemas import (
     ResetInput,
     ResetRequestInput,
 )
-from tenantcommerce.auth.sessions import session_payload
+from tenantcommerce.auth.sessions import rotate_session, session_payload
 from tenantcommerce.errors import AuthenticationRequired, problem_responses
 from tenantcommerce.runtime import Runtime
 
@@ -51,6 +51,7 @@ class AuthController(Controller):
     ) -> MeOut:
         """Sign in; the session cookie is set on the answer."""
         user = await services.authenticate(runtime.database, email=data.email, password=data.password)
+        rotate_session(request)
         request.set_session(session_payload(str(user.id), user.session_epoch, kind="staff"))
         return await services.describe_user(runtime.database, user.id)
 
@@ -82,6 +83,7 @@ class AuthController(Controller):
         epoch = await services.change_password(
             runtime.database, principal.user_id, current=data.current_password, new=data.new_password
         )
+        rotate_session(request)
         request.set_session(session_payload(str(principal.user_id), epoch, kind="staff"))
 
     @post("/password/reset-request", status_code=HTTP_202_ACCEPTED, responses=problem_responses(400, 403))
@@ -89,8 +91,10 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[ResetRequestInput]
     ) -> Accepted:
         """Mail a reset link if the account exists; the answer is the same either way."""
-        reset_url = str(request.base_url).rstrip("/") + "/api/auth/password/reset"
-        await services.request_reset(runtime.database, runtime.mailer, email=data.email, reset_url=reset_url)
+        # The link comes from settings, never from the request's Host (which a caller controls).
+        await services.request_reset(
+            runtime.database, runtime.mailer, email=data.email, reset_url=runtime.settings.effective_public_url
+        )
         return Accepted(detail=_RESET_REQUESTED)
 
     @post("/password/reset", status_code=HTTP_204_NO_CONTENT, responses=problem_responses(400, 403, 422))

@@ -13,6 +13,8 @@ from litestar.config.csrf import CSRFConfig
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 
+from tenantcommerce.auth.tokens import API_TOKEN_PREFIX
+
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -21,11 +23,14 @@ CSRF_HEADER = "x-csrftoken"
 WEBHOOK_PATHS = [r"^/api/payments/[^/]+/webhook"]
 
 
-def has_bearer_token(scope: Scope) -> bool:
-    """True when the request authenticates with ``Authorization: Bearer``."""
+def has_api_token(scope: Scope) -> bool:
+    """True when the request authenticates with one of our API tokens (``Authorization: Bearer tc_...``).
+
+    Any other bearer value does not authenticate (the session cookie would), so it does not exempt from CSRF.
+    """
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            return value[:7].lower() == b"bearer "
+            return value[:7].lower() == b"bearer " and value[7:].strip().startswith(API_TOKEN_PREFIX.encode())
     return False
 
 
@@ -58,7 +63,7 @@ class BearerExemptCSRFMiddleware(ASGIMiddleware):
         self._protected: dict[int, CSRFMiddleware] = {}  # one per route stack, built on first use
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if has_bearer_token(scope) or _is_safe_api_read(scope):
+        if has_api_token(scope) or _is_safe_api_read(scope):
             await next_app(scope, receive, send)
             return
         protected = self._protected.get(id(next_app))

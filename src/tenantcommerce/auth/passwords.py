@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -13,17 +14,21 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("tenantcommerce-no-such-user")
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches; with no hash, spends the same time and answers False."""
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (computed in a worker thread: it takes a while on purpose)."""
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; with no hash, spends the same time and answers False."""
+    return await anyio.to_thread.run_sync(_verify, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -7,11 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+from tenantcommerce.fields import NO_NUL, Email, Text200
 
-Email = Annotated[str, msgspec.Meta(pattern=EMAIL_PATTERN, max_length=320, description="An e-mail address.")]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=NO_NUL)]
+Name = Text200
 SecretToken = Annotated[str, msgspec.Meta(min_length=20, max_length=200)]
 
 

@@ -6,6 +6,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from tenantcommerce.auth.mailer import EmailMessage, Mailer
 from tenantcommerce.auth.models import PasswordResetToken, StoreMember, User
@@ -51,13 +52,21 @@ async def register(database: Database, mailer: Mailer, *, email: str, password: 
     with platform_scope():
         async with database.session() as session:
             user = await session.scalar(select(User).where(User.email == email))
+            # Hash either way, so a known address takes as long to answer as a new one.
+            password_hash = await hash_password(password)
             if user is None:
-                session.add(User(email=email, name=name, password_hash=hash_password(password)))
-                await session.commit()
-                await mailer.send(
-                    EmailMessage(to=email, subject="Welcome", body="Your account is ready: sign in.", kind="welcome")
-                )
-                return
+                session.add(User(email=email, name=name, password_hash=password_hash))
+                try:
+                    await session.commit()
+                except IntegrityError:  # registered concurrently: answer as for a known address
+                    await session.rollback()
+                else:
+                    await mailer.send(
+                        EmailMessage(
+                            to=email, subject="Welcome", body="Your account is ready: sign in.", kind="welcome"
+                        )
+                    )
+                    return
     await mailer.send(
         EmailMessage(
             to=email,
@@ -78,10 +87,10 @@ async def authenticate(database: Database, *, email: str, password: str) -> User
     with platform_scope():
         async with database.session() as session:
             user = await session.scalar(select(User).where(User.email == email))
-            if not verify_password(user.password_hash if user else None, password) or user is None:
+            if not await verify_password(user.password_hash if user else None, password) or user is None:
                 raise AuthenticationRequired("the e-mail or the password is wrong")
             if user.password_hash and needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
+                user.password_hash = await hash_password(password)
                 await session.commit()
             return user
 
@@ -91,12 +100,12 @@ async def change_password(database: Database, user_id: UUID, *, current: str, ne
     with platform_scope():
         async with database.session() as session:
             user = await session.get(User, user_id)
-            if user is None or not verify_password(user.password_hash, current):
+            if user is None or not await verify_password(user.password_hash, current):
                 raise BusinessRuleError(
                     "the current password is wrong", errors=[FieldError("current_password", "is wrong")]
                 )
             check_password(new, user.email, "new_password")
-            user.password_hash = hash_password(new)
+            user.password_hash = await hash_password(new)
             user.session_epoch += 1
             await session.commit()
             return user.session_epoch
@@ -119,8 +128,12 @@ async def request_reset(database: Database, mailer: Mailer, *, email: str, reset
         EmailMessage(
             to=email,
             subject="Reset your password",
-            body=f"Use this link within an hour to choose a new password: {reset_url}?token={secret}\n"
-            f"Reset token: {secret}",
+            body=(
+                f"Someone asked to reset the password of your account at {reset_url}. If it was not you, ignore "
+                "this mail.\n"
+                f"Within an hour, send this token with your new password to {reset_url}/api/auth/password/reset.\n"
+                f"Reset token: {secret}"
+            ),
             kind="password-reset",
         )
     )
@@ -146,7 +159,7 @@ async def reset_password(database: Database, *, token: str, new_password: str) -
             assert user is not None  # the foreign key cascades
             check_password(new_password, user.email, "new_password")
             reset.used_at = _now()
-            user.password_hash = hash_password(new_password)
+            user.password_hash = await hash_password(new_password)
             user.session_epoch += 1
             await session.execute(
                 update(PasswordResetToken)

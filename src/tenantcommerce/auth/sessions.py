@@ -11,17 +11,19 @@ from typing import TYPE_CHECKING, Any, cast
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.extensions.litestar.session import SessionModelMixin, SQLAlchemyAsyncSessionBackend
+from litestar.connection import ASGIConnection
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.types import Empty
+from sqlalchemy import func, select
 
 from tenantcommerce.auth.models import HttpSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from litestar.connection import ASGIConnection
+    from litestar.stores.base import Store
     from litestar.types import Message, ScopeSession
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,13 +69,42 @@ def session_middleware(settings: Settings, sessions: Callable[[], AsyncSession])
 _LOADED_KEY = "tenantcommerce.session.loaded"
 
 
+_ROTATE_KEY = "tenantcommerce.session.rotate"
+_NEW_ID_KEY = "tenantcommerce.session.new_id"
+
+
+def rotate_session(request: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Give the session a new id when this answer is sent (at sign-in and password changes: no fixation)."""
+    request.scope.setdefault("state", {})[_ROTATE_KEY] = True
+
+
 class WriteOnChangeSessionBackend(SQLAlchemyAsyncSessionBackend):
     """advanced-alchemy's Postgres session backend, writing only when the session changed.
 
     Litestar stores the session on every answer, which would give every anonymous visitor a row and a cookie and
-    cost signed-in users a write per request. Here an unchanged session writes nothing, and an emptied one is
-    deleted (with its cookie).
+    cost signed-in users a write per request; the library's ``get`` also writes on every read. Here reading never
+    writes, an unchanged session writes nothing, an emptied one is deleted (with its cookie), and a session marked
+    by :func:`rotate_session` moves to a new id (the old row is deleted).
     """
+
+    async def get(self, /, session_id: str, store: Store) -> bytes | None:
+        async with self.alchemy.get_session() as db_session:
+            data = await db_session.scalar(
+                select(HttpSession.data).where(
+                    HttpSession.session_id == session_id[:255], HttpSession.expires_at > func.now()
+                )
+            )
+            await db_session.rollback()
+        return data
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        state = connection.scope.setdefault("state", {})
+        if state.get(_ROTATE_KEY):
+            new_id: str | None = state.get(_NEW_ID_KEY)
+            if new_id is None:
+                new_id = state[_NEW_ID_KEY] = self.generate_session_id()
+            return new_id
+        return super().get_session_id(connection)
 
     async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
         data = await super().load_from_connection(connection)
@@ -83,10 +114,15 @@ class WriteOnChangeSessionBackend(SQLAlchemyAsyncSessionBackend):
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
-        loaded = connection.scope.get("state", {}).get(_LOADED_KEY, {})
-        has_cookie = bool(connection.cookies.get(self.config.key))
+        state = connection.scope.get("state", {})
+        loaded = state.get(_LOADED_KEY, {})
+        old_id = connection.cookies.get(self.config.key)
+        has_cookie = bool(old_id)
+        if state.get(_ROTATE_KEY) and old_id:
+            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
+            has_cookie = False
         if scope_session is Empty or not scope_session:
-            if has_cookie:
+            if has_cookie or state.get(_ROTATE_KEY):
                 await super().store_in_message(Empty, message, connection)
             return
         if scope_session == loaded and has_cookie:

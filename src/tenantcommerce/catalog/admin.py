@@ -14,6 +14,7 @@ from tenantcommerce.catalog.models import Product, ProductVariant
 from tenantcommerce.catalog.services import ProductInput, Slug, VariantInput, create_product
 from tenantcommerce.catalog.services import add_variant as add
 from tenantcommerce.errors import BusinessRuleError, Conflict, FieldError, NotFound
+from tenantcommerce.fields import LongText, Text100, Text200
 from tenantcommerce.inventory.models import InventoryAdjustment
 from tenantcommerce.money import Money
 
@@ -54,17 +55,17 @@ class AdminProduct(msgspec.Struct, frozen=True):
 class ProductUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Fields to change; absent ones stay."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    name: Text200 | msgspec.UnsetType = msgspec.UNSET
     slug: Slug | msgspec.UnsetType = msgspec.UNSET
-    description: Annotated[str, msgspec.Meta(max_length=20_000)] | msgspec.UnsetType = msgspec.UNSET
+    description: LongText | msgspec.UnsetType = msgspec.UNSET
     status: ProductStatus | msgspec.UnsetType = msgspec.UNSET
 
 
 class VariantUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Variant fields to change; stock changes go through adjustments."""
 
-    sku: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | msgspec.UnsetType = msgspec.UNSET
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    sku: Text100 | msgspec.UnsetType = msgspec.UNSET
+    title: Text200 | msgspec.UnsetType = msgspec.UNSET
     price_minor: Annotated[int, msgspec.Meta(ge=0, le=10**12)] | msgspec.UnsetType = msgspec.UNSET
     attributes: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | msgspec.UnsetType = msgspec.UNSET
@@ -75,7 +76,7 @@ class StockAdjustmentInput(msgspec.Struct, frozen=True, forbid_unknown_fields=Tr
 
     variant_id: UUID
     delta: Annotated[int, msgspec.Meta(ge=-(10**9), le=10**9)]
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reason: Text200
 
 
 class StockAdjustmentOut(msgspec.Struct, frozen=True):

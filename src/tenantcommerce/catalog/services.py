@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 
 from tenantcommerce.catalog.models import Product, ProductVariant
+from tenantcommerce.fields import LongText, Text100, Text200
 from tenantcommerce.inventory.models import InventoryAdjustment
 from tenantcommerce.tenancy.context import current_store
 
@@ -21,9 +22,9 @@ Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_le
 class VariantInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A variant to create; the price is in the store's currency."""
 
-    sku: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    sku: Text100
     price_minor: Annotated[int, msgspec.Meta(ge=0, le=10**12)]
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] = "Default"
+    title: Text200 = "Default"
     inventory: Annotated[int, msgspec.Meta(ge=0, le=10**9)] = 0
     attributes: Annotated[dict[str, Any], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=dict)
 
@@ -31,9 +32,9 @@ class VariantInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class ProductInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A product to create, with its variants."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Text200
     slug: Slug
-    description: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
+    description: LongText = ""
     status: Annotated[str, msgspec.Meta(pattern=r"^(draft|active|archived)$")] = "draft"
     variants: Annotated[list[VariantInput], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
 

@@ -19,8 +19,8 @@ _LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARN
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
 
-def _json(event: object, **_: object) -> bytes:
-    return _encoder.encode(event)
+def _json(event: object, **_: object) -> str:
+    return _encoder.encode(event).decode()
 
 
 def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "console", *, cache: bool = False) -> None:
@@ -35,13 +35,11 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "co
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: structlog.types.Processor
-    text_renderer: structlog.types.Processor
     if fmt == "json":
-        renderer = structlog.processors.JSONRenderer(serializer=_json)  # bytes, for the BytesLogger
-        text_renderer = structlog.processors.JSONRenderer()  # text, for the standard library's handler
+        renderer = structlog.processors.JSONRenderer(serializer=_json)
         shared.append(structlog.processors.format_exc_info)
     else:
-        renderer = text_renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     # Replace the processors in place: loggers bound under an earlier configuration (another app in the same
     # process, or structlog.testing.capture_logs) keep a reference to this very list.
     processors = structlog.get_config()["processors"]
@@ -49,18 +47,15 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "co
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=(
-            structlog.BytesLoggerFactory(file=sys.stderr.buffer)
-            if fmt == "json"
-            else structlog.PrintLoggerFactory(file=sys.stderr)
-        ),
+        # One logger type for every format: loggers cached under an earlier configuration keep their factory.
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         # Cached loggers keep their level and stream for good: only worth it where one configuration lives on.
         cache_logger_on_first_use=cache,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, text_renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
             foreign_pre_chain=shared,
         )
     )

@@ -15,11 +15,10 @@ from tenantcommerce.auth.audit_log import audit
 from tenantcommerce.auth.guards import principal_of, requires
 from tenantcommerce.catalog.models import ProductVariant
 from tenantcommerce.errors import BusinessRuleError, FieldError, problem_responses
+from tenantcommerce.fields import Email, Text200
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import current_store
 from tenantcommerce.tenancy.models import Store
-
-_EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 
 
 class StoreSettings(msgspec.Struct, frozen=True):
@@ -36,11 +35,9 @@ class StoreSettings(msgspec.Struct, frozen=True):
 class StoreSettingsUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Settings to change; absent ones stay."""
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    name: Text200 | msgspec.UnsetType = msgspec.UNSET
     currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] | msgspec.UnsetType = msgspec.UNSET
-    contact_email: Annotated[str, msgspec.Meta(pattern=_EMAIL, max_length=320)] | msgspec.UnsetType | None = (
-        msgspec.UNSET
-    )
+    contact_email: Email | msgspec.UnsetType | None = msgspec.UNSET
     theme: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,49}$")] | msgspec.UnsetType = msgspec.UNSET
 
 

@@ -13,6 +13,7 @@ from tenantcommerce.auth import services as auth_services
 from tenantcommerce.auth.guards import principal_of, staff_signed_in
 from tenantcommerce.auth.schemas import MembershipOut
 from tenantcommerce.errors import problem_responses
+from tenantcommerce.fields import Text200
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.services import create_store
 
@@ -21,7 +22,7 @@ class StoreInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A new store. ``slug``: 3 to 63 lowercase letters, digits and hyphens, not a reserved word."""
 
     slug: Annotated[str, msgspec.Meta(min_length=1, max_length=63)]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Text200
     currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")] = "USD"
 
 

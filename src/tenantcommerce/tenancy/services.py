@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tenantcommerce.auth.models import StoreMember, User
 from tenantcommerce.errors import Conflict, FieldError, InputError, NotFound
+from tenantcommerce.fields import EMAIL_PATTERN as EMAIL
 from tenantcommerce.money import is_currency_code
 from tenantcommerce.tenancy.context import StoreContext, platform_scope
 from tenantcommerce.tenancy.models import Store
@@ -27,7 +28,7 @@ RESERVED_SLUGS = frozenset(
     {"www", "api", "admin", "static", "s", "app", "assets", "auth", "cdn", "health", "mail", "metrics", "ready",
      "schema", "shop", "store", "stores", "support", "status", "docs", "help", "billing", "platform"}
 )  # fmt: skip
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+EMAIL_PATTERN = re.compile(EMAIL)
 
 
 class StoreSummary(msgspec.Struct, frozen=True):
