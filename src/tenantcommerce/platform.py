@@ -10,6 +10,7 @@ from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from tenantcommerce.auth.sessions import ANONYMOUS_OPT
 from tenantcommerce.errors import AuthenticationRequired, PermissionDenied, TenantCommerceError, problem_responses
 from tenantcommerce.runtime import Runtime
 
@@ -28,13 +29,13 @@ class NotReady(TenantCommerceError):
     title = "Not ready"
 
 
-@get("/health", summary="Liveness", tags=["platform"])
+@get("/health", summary="Liveness", tags=["platform"], opt={ANONYMOUS_OPT: True})
 async def health() -> Health:
     """The process answers (no database round trip)."""
     return Health(status="ok")
 
 
-@get("/ready", summary="Readiness", tags=["platform"], responses=problem_responses(503))
+@get("/ready", summary="Readiness", tags=["platform"], responses=problem_responses(503), opt={ANONYMOUS_OPT: True})
 async def ready(runtime: NamedDependency[Runtime]) -> Health:
     """The database answers."""
     try:
@@ -44,7 +45,13 @@ async def ready(runtime: NamedDependency[Runtime]) -> Health:
     return Health(status="ready")
 
 
-@get("/metrics", summary="Prometheus metrics", include_in_schema=False, media_type=MediaType.TEXT)
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    include_in_schema=False,
+    media_type=MediaType.TEXT,
+    opt={ANONYMOUS_OPT: True},
+)
 async def metrics(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[bytes]:
     """Metrics for operators, with ``Authorization: Bearer <TC_METRICS_TOKEN>``."""
     token = runtime.settings.metrics_token

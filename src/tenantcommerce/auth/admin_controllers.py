@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from tenantcommerce.auth import api_tokens
+from tenantcommerce.auth import api_tokens, members
 from tenantcommerce.auth.audit_log import AuditEntryOut, list_entries
 from tenantcommerce.auth.guards import permissions_in_store, principal_of, requires
 from tenantcommerce.errors import problem_responses
@@ -81,3 +81,83 @@ class AuditController(Controller):
         async with runtime.database.session() as session:
             items, total = await list_entries(session, limit=limit, offset=offset)
         return Page(items=items, limit=limit, offset=offset, total=total)
+
+
+class MembersController(Controller):
+    """Staff of a store: list (``members:read``); invite, change, remove (``members:manage``)."""
+
+    path = f"{ADMIN_PREFIX}/members"
+    tags = ["admin: members"]
+    security = [{"session": []}, {"bearer": []}]
+
+    @get("/", guards=[requires("members:read")], responses=problem_responses(401, 403, 404))
+    async def list_members(self, runtime: NamedDependency[Runtime]) -> list[members.MemberOut]:
+        """Members with role, overrides and resulting permissions."""
+        async with runtime.database.session() as session:
+            return await members.list_members(session)
+
+    @patch("/{user_id:uuid}", guards=[requires("members:manage")], responses=problem_responses(400, 401, 403, 404, 422))
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        user_id: FromPath[UUID],
+        data: JSONBody[members.MemberUpdate],
+    ) -> members.MemberOut:
+        """Change a member's role or permission overrides (owners only for owners; never the last owner)."""
+        principal = principal_of(request)
+        assert principal is not None
+        async with runtime.database.session() as session:
+            return await members.update_member(session, principal, user_id, data, request_id=request_id(request))
+
+    @delete(
+        "/{user_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        guards=[requires("members:manage")],
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def remove(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], user_id: FromPath[UUID]
+    ) -> None:
+        """Remove a member (never the last owner)."""
+        principal = principal_of(request)
+        assert principal is not None
+        async with runtime.database.session() as session:
+            await members.remove_member(session, principal, user_id, request_id=request_id(request))
+
+    @get("/invitations", guards=[requires("members:manage")], responses=problem_responses(401, 403, 404))
+    async def invitations(self, runtime: NamedDependency[Runtime]) -> list[members.InvitationOut]:
+        """Invitations, newest first."""
+        async with runtime.database.session() as session:
+            return await members.list_invitations(session)
+
+    @post("/invitations", guards=[requires("members:manage")], responses=problem_responses(400, 401, 403, 404, 409))
+    async def invite(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        data: JSONBody[members.InvitationInput],
+    ) -> members.InvitationOut:
+        """Invite someone by e-mail; the single-use token goes by mail and expires in 7 days."""
+        principal = principal_of(request)
+        assert principal is not None
+        async with runtime.database.session() as session:
+            return await members.invite(
+                session, runtime.mailer, principal, data, accept_url=runtime.settings.effective_public_url,
+                request_id=request_id(request),
+            )  # fmt: skip
+
+    @delete(
+        "/invitations/{invitation_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        guards=[requires("members:manage")],
+        responses=problem_responses(401, 403, 404),
+    )
+    async def revoke_invitation(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], invitation_id: FromPath[UUID]
+    ) -> None:
+        """Revoke a pending invitation."""
+        principal = principal_of(request)
+        assert principal is not None
+        async with runtime.database.session() as session:
+            await members.revoke_invitation(session, principal, invitation_id, request_id=request_id(request))

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 
 from tenantcommerce.auth import services
 from tenantcommerce.auth.guards import principal_of, signed_in, staff_signed_in
+from tenantcommerce.auth.members import AcceptInput, accept_invitation
 from tenantcommerce.auth.schemas import (
     Accepted,
     ChangePasswordInput,
@@ -85,6 +86,17 @@ class AuthController(Controller):
         )
         rotate_session(request)
         request.set_session(session_payload(str(principal.user_id), epoch, kind="staff"))
+
+    @post("/invitations/accept", guards=[staff_signed_in], responses=problem_responses(400, 401, 403, 422))
+    async def accept_invitation(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[AcceptInput]
+    ) -> MeOut:
+        """Join the store of an invitation addressed to you."""
+        principal = principal_of(request)
+        assert principal is not None
+        async with runtime.database.session() as session:
+            await accept_invitation(session, principal, data.token)
+        return await services.describe_user(runtime.database, principal.user_id)
 
     @post("/password/reset-request", status_code=HTTP_202_ACCEPTED, responses=problem_responses(400, 403))
     async def reset_request(

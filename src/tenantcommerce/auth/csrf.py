@@ -13,6 +13,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 
+from tenantcommerce.auth.sessions import ANONYMOUS_OPT
 from tenantcommerce.auth.tokens import API_TOKEN_PREFIX
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class BearerExemptCSRFMiddleware(ASGIMiddleware):
     """Runs Litestar's CSRF middleware unless the request carries a bearer token."""
 
     scopes = ("http",)  # type: ignore[assignment]
+    exclude_opt_key = ANONYMOUS_OPT
 
     def __init__(self, config: CSRFConfig) -> None:
         self.config = config

@@ -16,6 +16,7 @@ from litestar import Request
 from litestar.middleware import ASGIMiddleware
 
 from tenantcommerce.auth.principal import Principal
+from tenantcommerce.auth.sessions import ANONYMOUS_OPT
 from tenantcommerce.auth.tokens import API_TOKEN_PREFIX, digest
 from tenantcommerce.errors import AuthenticationRequired, TenantCommerceError
 from tenantcommerce.tenancy.context import current_store_or_none
@@ -106,6 +107,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
     """Sets ``scope["user"]`` to the request's :class:`Principal` (or ``None``) and logs its ``user_id``."""
 
     scopes = ("http",)  # type: ignore[assignment]
+    exclude_opt_key = ANONYMOUS_OPT
 
     def __init__(self, database: Callable[[], Database]) -> None:
         self._database = database
@@ -133,5 +135,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
         scope["user"] = principal
         scope["auth"] = token
         user_id = str(principal.user_id) if principal is not None else None
-        with structlog.contextvars.bound_contextvars(user_id=user_id):
+        log_tokens = structlog.contextvars.bind_contextvars(user_id=user_id)
+        try:
             await next_app(scope, receive, send)
+        finally:
+            structlog.contextvars.reset_contextvars(**log_tokens)

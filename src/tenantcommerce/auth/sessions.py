@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from tenantcommerce.settings import Settings
 
 SESSION_MAX_AGE = 14 * 24 * 3600
-# Paths that never need a session: the storefront's hot catalog reads and the platform endpoints.
-SESSIONLESS_PATHS = [r"^/api/storefront/[^/]+/products", r"^/health", r"^/ready", r"^/metrics", r"^/schema"]
+ANONYMOUS_OPT = "tenantcommerce_anonymous"
+"""Route ``opt`` key: the route never needs a session, CSRF or a signed-in user (the storefront catalog, health
+checks, metrics), so those middlewares are skipped for it."""
 
 
 def session_cookie_name(settings: Settings) -> str:
@@ -54,7 +55,7 @@ def session_middleware(settings: Settings, sessions: Callable[[], AsyncSession])
         samesite="lax",
         domain=None,
         path="/",
-        exclude=SESSIONLESS_PATHS,
+        exclude_opt_key=ANONYMOUS_OPT,
     )
     alchemy = SQLAlchemyAsyncConfig(
         session_maker=sessions,

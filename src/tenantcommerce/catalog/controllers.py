@@ -6,6 +6,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from tenantcommerce.auth.sessions import ANONYMOUS_OPT
 from tenantcommerce.catalog import storefront
 from tenantcommerce.catalog.schemas import PRODUCT_SLUG, StorefrontProduct, StorefrontProductPage
 from tenantcommerce.errors import NotFound, problem_responses
@@ -19,6 +20,7 @@ class StorefrontCatalogController(Controller):
 
     path = "/api/storefront/{slug:str}/products"
     tags = ["storefront"]
+    opt = {ANONYMOUS_OPT: True}  # public reads: no session, CSRF or sign-in work on the hot path
 
     @get("/", summary="List the store's active products", responses=problem_responses(400, 403, 404))
     async def list_products(

@@ -63,11 +63,22 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, str, int], tuple[Counter, Counter | None, Histogram]] = {}
 
     def observe(self, *, store: str | None, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""
         label = self.stores.label(store)
-        self.requests.labels(label, method, route, str(status)).inc()
-        if status >= 500:
-            self.errors.labels(label, route).inc()
-        self.latency.labels(label, route).observe(seconds)
+        key = (label, method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            # Looked up once per label set (a bounded number), then reused: labels() costs a lock and a dict.
+            series = self._series[key] = (
+                self.requests.labels(label, method, route, str(status)),
+                self.errors.labels(label, route) if status >= 500 else None,
+                self.latency.labels(label, route),
+            )
+        requests, errors, latency = series
+        requests.inc()
+        if errors is not None:
+            errors.inc()
+        latency.observe(seconds)

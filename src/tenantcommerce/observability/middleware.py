@@ -114,12 +114,13 @@ class RequestContextMiddleware(ASGIMiddleware):
                 status = message["status"]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id, store_id=None, user_id=None):
-            try:
-                await next_app(scope, receive, send_and_watch)
-            except Exception as exc:
-                # Raised by a middleware below (CSRF, tenancy, auth): the app's handler answers with this status.
-                status = getattr(exc, "status_code", 500)
-                raise
-            finally:
-                self.observer.record(scope, status, time.perf_counter() - started)
+        log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id, store_id=None, user_id=None)
+        try:
+            await next_app(scope, receive, send_and_watch)
+        except Exception as exc:
+            # Raised by a middleware below (CSRF, tenancy, auth): the app's handler answers with this status.
+            status = getattr(exc, "status_code", 500)
+            raise
+        finally:
+            self.observer.record(scope, status, time.perf_counter() - started)
+            structlog.contextvars.reset_contextvars(**log_tokens)

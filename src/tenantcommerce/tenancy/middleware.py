@@ -124,5 +124,9 @@ class TenancyMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
         scope.setdefault("state", {})[SCOPE_STATE_KEY] = store
-        with use_store(store), structlog.contextvars.bound_contextvars(store_id=str(store.id)):
-            await next_app(scope, receive, send)
+        log_tokens = structlog.contextvars.bind_contextvars(store_id=str(store.id))
+        try:
+            with use_store(store):
+                await next_app(scope, receive, send)
+        finally:
+            structlog.contextvars.reset_contextvars(**log_tokens)

@@ -8,6 +8,7 @@ Postgres ``NOTIFY tenantcommerce_store_changed`` (a trigger on ``stores`` and ``
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import math
 import re
@@ -60,6 +61,8 @@ def is_store_slug(value: str) -> bool:
 
 def is_ip_address(host: str) -> bool:
     """True for IPv4 and IPv6 literals."""
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # the common case, a name: decided without parsing
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -75,8 +78,9 @@ class HostKind(msgspec.Struct, frozen=True):
     domain: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def classify_host(host: str, base_domain: str) -> HostKind:
-    """Classify ``host`` against ``base_domain`` (``acme.shop.example`` -> slug ``acme``)."""
+    """Classify ``host`` against ``base_domain`` (``acme.shop.example`` -> slug ``acme``); memoised per host."""
     host = normalise_host(host)
     if not host or host == base_domain or is_ip_address(host):
         return HostKind(platform=True)
