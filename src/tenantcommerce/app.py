@@ -13,6 +13,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Reference, SecurityScheme
 from litestar.plugins import InitPluginProtocol
+from litestar.stores.base import Store
+from litestar.stores.registry import StoreRegistry
 from litestar.types import ControllerRouterHandler
 
 from tenantcommerce.__about__ import __version__
@@ -21,9 +23,11 @@ from tenantcommerce.auth.controllers import AuthController
 from tenantcommerce.auth.csrf import BearerExemptCSRFMiddleware, csrf_config
 from tenantcommerce.auth.mailer import LoggingMailer, Mailer
 from tenantcommerce.auth.middleware import AuthenticationMiddleware
+from tenantcommerce.auth.ratelimit import RATE_LIMIT_STORE
 from tenantcommerce.auth.sessions import cookies_are_secure, session_cookie_name, session_middleware
 from tenantcommerce.catalog.admin_controllers import AdminProductsController, InventoryController
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
+from tenantcommerce.customers.controllers import CustomersController
 from tenantcommerce.errors import exception_handlers, problem_details_plugin
 from tenantcommerce.observability.logging import configure_logging
 from tenantcommerce.observability.middleware import RequestObserver
@@ -41,6 +45,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuthController,
     StoresController,
     StorefrontCatalogController,
+    CustomersController,
     AdminProductsController,
     InventoryController,
     StoreSettingsController,
@@ -90,6 +95,7 @@ class TenantCommerce(InitPluginProtocol):
             AuthenticationMiddleware(lambda: runtime.database),
             *app_config.middleware,
         ]
+        app_config.stores = _with_store(app_config.stores, RATE_LIMIT_STORE, runtime.rate_limits)
         problem_details_plugin().on_app_init(app_config)
         for exc_type, handler in exception_handlers.items():
             app_config.exception_handlers.setdefault(exc_type, handler)
@@ -108,6 +114,15 @@ class TenantCommerce(InitPluginProtocol):
 
         app_config.lifespan = [*app_config.lifespan, lifespan]
         return app_config
+
+
+def _with_store(
+    stores: StoreRegistry | dict[str, Store] | None, name: str, store: Store
+) -> StoreRegistry | dict[str, Store]:
+    if isinstance(stores, StoreRegistry):
+        stores.register(name, store, allow_override=True)
+        return stores
+    return {**(stores or {}), name: store}
 
 
 def security_schemes(settings: Settings) -> dict[str, SecurityScheme | Reference]:

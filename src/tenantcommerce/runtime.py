@@ -8,6 +8,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
 from tenantcommerce.auth.mailer import LoggingMailer, Mailer
+from tenantcommerce.auth.ratelimit import AccountThrottle
 from tenantcommerce.db.database import Database, DatabaseUrls, resolve_urls
 from tenantcommerce.db.migrate import Migrations
 from tenantcommerce.db.roles import Roles
@@ -41,6 +42,8 @@ class Runtime:
     metrics: Metrics = field(init=False)
     migrations: Migrations = field(init=False)
     store_cache: Store = field(init=False)
+    rate_limits: Store = field(init=False)
+    throttle: AccountThrottle = field(init=False)
     urls: DatabaseUrls | None = None
     _database: Database | None = None
     _resolver: StoreResolver | None = None
@@ -50,6 +53,8 @@ class Runtime:
         self.metrics = Metrics(self.settings.metrics_store_labels)
         self.migrations = Migrations(self.settings)
         self.store_cache = make_cache(self.settings, "stores")
+        self.rate_limits = make_cache(self.settings, "rate_limits")
+        self.throttle = AccountThrottle(self.rate_limits, self.settings.auth_account_limit)
 
     @property
     def roles(self) -> Roles:

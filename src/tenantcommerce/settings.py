@@ -78,6 +78,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     metrics_store_labels: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 100
     """``TC_METRICS_STORE_LABELS``: how many stores get their own metrics label; the rest share ``_other``."""
 
+    auth_client_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 20
+    """``TC_AUTH_CLIENT_LIMIT``: requests a minute one client address may make to each of sign-in, registration and
+    password reset (then 429)."""
+
+    auth_account_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
+    """``TC_AUTH_ACCOUNT_LIMIT``: sign-in attempts per account in 15 minutes (registration and reset requests get a
+    third of it per hour, at least one)."""
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """``TC_LOG_LEVEL``: the lowest level written."""
 
@@ -201,6 +209,8 @@ _FIELD_HINTS = {
     "metrics_token": " (at least 16 characters)",
     "public_url": " (an http:// or https:// origin without a path, e.g. https://shop.example)",
     "db_pool_size": " (a whole number from 1 to 200)",
+    "auth_client_limit": " (a whole number from 1 to 100000)",
+    "auth_account_limit": " (a whole number from 1 to 100000)",
     "metrics_store_labels": " (a whole number from 0 to 10000)",
     "store_cache_ttl": " (seconds, from 0 to 86400)",
 }

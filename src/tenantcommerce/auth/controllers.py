@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 from tenantcommerce.auth import services
 from tenantcommerce.auth.guards import principal_of, signed_in, staff_signed_in
 from tenantcommerce.auth.members import AcceptInput, accept_invitation
+from tenantcommerce.auth.ratelimit import client_rate_limit
 from tenantcommerce.auth.schemas import (
     Accepted,
     ChangePasswordInput,
@@ -39,18 +40,30 @@ class AuthController(Controller):
     async def csrf(self) -> None:
         """Sets the ``csrftoken`` cookie; send its value back in ``X-CSRFToken`` on unsafe requests."""
 
-    @post("/register", status_code=HTTP_202_ACCEPTED, responses=problem_responses(400, 403, 422))
+    @post(
+        "/register",
+        status_code=HTTP_202_ACCEPTED,
+        middleware=[client_rate_limit()],
+        responses=problem_responses(400, 403, 422, 429),
+    )
     async def register(self, runtime: NamedDependency[Runtime], data: JSONBody[RegisterInput]) -> Accepted:
         """Create an account. A known address gets a mail instead; the answer is the same."""
+        await runtime.throttle.hit("register", data.email)
         await services.register(runtime.database, runtime.mailer, email=data.email, password=data.password,
                                 name=data.name)  # fmt: skip
         return Accepted(detail=_REGISTERED)
 
-    @post("/login", status_code=HTTP_200_OK, responses=problem_responses(400, 401, 403))
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        middleware=[client_rate_limit()],
+        responses=problem_responses(400, 401, 403, 429),
+    )
     async def login(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[LoginInput]
     ) -> MeOut:
         """Sign in; the session cookie is set on the answer."""
+        await runtime.throttle.hit("login", data.email)
         user = await services.authenticate(runtime.database, email=data.email, password=data.password)
         rotate_session(request)
         request.set_session(session_payload(str(user.id), user.session_epoch, kind="staff"))
@@ -98,18 +111,29 @@ class AuthController(Controller):
             await accept_invitation(session, principal, data.token)
         return await services.describe_user(runtime.database, principal.user_id)
 
-    @post("/password/reset-request", status_code=HTTP_202_ACCEPTED, responses=problem_responses(400, 403))
+    @post(
+        "/password/reset-request",
+        status_code=HTTP_202_ACCEPTED,
+        middleware=[client_rate_limit()],
+        responses=problem_responses(400, 403, 429),
+    )
     async def reset_request(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[ResetRequestInput]
     ) -> Accepted:
         """Mail a reset link if the account exists; the answer is the same either way."""
+        await runtime.throttle.hit("reset", data.email)
         # The link comes from settings, never from the request's Host (which a caller controls).
         await services.request_reset(
             runtime.database, runtime.mailer, email=data.email, reset_url=runtime.settings.effective_public_url
         )
         return Accepted(detail=_RESET_REQUESTED)
 
-    @post("/password/reset", status_code=HTTP_204_NO_CONTENT, responses=problem_responses(400, 403, 422))
+    @post(
+        "/password/reset",
+        status_code=HTTP_204_NO_CONTENT,
+        middleware=[client_rate_limit()],
+        responses=problem_responses(400, 403, 422, 429),
+    )
     async def reset(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[ResetInput]
     ) -> None:

@@ -45,6 +45,9 @@ def settings_for_url(url: URL, **overrides: Any) -> Settings:
         "metrics_token": TEST_METRICS_TOKEN,
         "base_domain": "shop.test",
         "data_dir": str(Path(tempfile.gettempdir()) / "tenantcommerce-test"),
+        # Tests sign in far more often than people do; tests of the limits set their own.
+        "auth_client_limit": 10_000,
+        "auth_account_limit": 10_000,
     }
     values.update(overrides)
     return Settings.from_env({}, **values)
