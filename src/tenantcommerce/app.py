@@ -37,6 +37,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.admin_controllers import StoreSettingsController
 from tenantcommerce.tenancy.controllers import StoresController
 from tenantcommerce.tenancy.middleware import TenancyMiddleware
+from tenantcommerce.tenancy.platform_controllers import OperatorStoresController
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     health,
@@ -44,6 +45,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     metrics,
     AuthController,
     StoresController,
+    OperatorStoresController,
     StorefrontCatalogController,
     CustomersController,
     AdminProductsController,

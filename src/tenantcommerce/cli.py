@@ -247,3 +247,30 @@ def activate_store_command(slug: str) -> None:
     """Reactivate a suspended store."""
     _set_status(slug, "active")
     click.echo(f"Activated {slug}.")
+
+
+# --- users ------------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Platform users."""
+
+
+@users.command("create-operator")
+@click.option("--email", required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    prompt_required=False,
+    hide_input=True,
+    default=None,
+    help="Set a password (prompted with --password and no value); without it, use a password reset.",
+)
+@_fail_clearly
+def create_operator_command(email: str, password: str | None) -> None:
+    """Make EMAIL a platform operator (creating the account if needed)."""
+    from tenantcommerce.auth.services import make_operator
+
+    created = _run(_with_database(_settings(), lambda database: make_operator(database, email, password)))
+    click.echo(f"{'Created' if created else 'Updated'} operator {email.strip().lower()}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -14,7 +15,8 @@ from tenantcommerce.auth.passwords import hash_password, needs_rehash, password_
 from tenantcommerce.auth.permissions import permissions_for
 from tenantcommerce.auth.schemas import MembershipOut, MeOut, UserOut
 from tenantcommerce.auth.tokens import digest, new_secret
-from tenantcommerce.errors import AuthenticationRequired, BusinessRuleError, FieldError
+from tenantcommerce.errors import AuthenticationRequired, BusinessRuleError, FieldError, InputError
+from tenantcommerce.fields import EMAIL_PATTERN
 from tenantcommerce.tenancy.context import platform_scope
 from tenantcommerce.tenancy.models import Store
 
@@ -197,3 +199,31 @@ async def describe_user(database: Database, user_id: UUID) -> MeOut:
             return MeOut(
                 user=UserOut(id=user.id, email=user.email, name=user.name, is_operator=user.is_operator), stores=stores
             )
+
+
+async def make_operator(database: Database, email: str, password: str | None) -> bool:
+    """Flag an account as platform operator, creating it if needed; return True when it was created.
+
+    Raises:
+        InputError: the e-mail is malformed.
+        BusinessRuleError: the password is too weak.
+    """
+    email = normalise_email(email)
+    if not re.fullmatch(EMAIL_PATTERN, email):
+        raise InputError("the e-mail address is malformed", errors=[FieldError("email", "must be an e-mail address")])
+    if password is not None:
+        check_password(password, email)
+    with platform_scope():
+        async with database.session() as session:
+            user = await session.scalar(select(User).where(User.email == email))
+            created = user is None
+            if user is None:
+                user = User(email=email)
+                session.add(user)
+            user.is_operator = True
+            if password is not None:
+                user.password_hash = await hash_password(password)
+                if not created:
+                    user.session_epoch += 1  # a new password ends the old sessions
+            await session.commit()
+            return created

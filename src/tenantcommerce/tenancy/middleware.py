@@ -33,6 +33,7 @@ PLATFORM_PATH_PREFIXES = (
     "/static/",
     "/api/auth/",
     "/api/stores",
+    "/api/platform/",
     "/api/payments/",
     "/api/plugins/",
 )
