@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from tenantcommerce.auth import api_tokens, members
 from tenantcommerce.auth.audit_log import AuditEntryOut, list_entries
 from tenantcommerce.auth.guards import permissions_in_store, principal_of, requires
-from tenantcommerce.errors import problem_responses
+from tenantcommerce.errors import PermissionDenied, problem_responses
 from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset, Page
 from tenantcommerce.runtime import Runtime
 
@@ -38,9 +38,11 @@ class TokensController(Controller):
     async def create(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[api_tokens.TokenInput]
     ) -> api_tokens.CreatedToken:
-        """Create a token; its secret is in this answer only."""
+        """Create a token; its secret is in this answer only. Only a signed-in member can: never another token."""
         principal = principal_of(request)
         assert principal is not None
+        if principal.via == "token":
+            raise PermissionDenied("an API token cannot create tokens: sign in to create one")
         granted = await permissions_in_store(request)
         async with runtime.database.session() as session:
             return await api_tokens.create_token(session, principal, granted, data, request_id=request_id(request))

@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from tenantcommerce.auth import services
-from tenantcommerce.auth.guards import principal_of, signed_in, staff_signed_in
+from tenantcommerce.auth.guards import principal_of, staff_signed_in
 from tenantcommerce.auth.members import AcceptInput, accept_invitation
 from tenantcommerce.auth.ratelimit import client_rate_limit
 from tenantcommerce.auth.schemas import (
@@ -74,7 +74,7 @@ class AuthController(Controller):
         """End this session."""
         request.clear_session()
 
-    @get("/me", guards=[signed_in], responses=problem_responses(401))
+    @get("/me", guards=[staff_signed_in], responses=problem_responses(401))
     async def me(self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> MeOut:
         """The signed-in user and the stores they work in."""
         principal = principal_of(request)
@@ -108,7 +108,9 @@ class AuthController(Controller):
         principal = principal_of(request)
         assert principal is not None
         async with runtime.database.session() as session:
-            await accept_invitation(session, principal, data.token)
+            await accept_invitation(
+                runtime.database, session, principal, data.token, request_id=request.scope["state"].get("request_id")
+            )
         return await services.describe_user(runtime.database, principal.user_id)
 
     @post(

@@ -20,12 +20,13 @@ from tenantcommerce.auth.permissions import PERMISSIONS, permissions_for
 from tenantcommerce.auth.tokens import digest, new_secret
 from tenantcommerce.errors import BusinessRuleError, Conflict, FieldError, NotFound, PermissionDenied
 from tenantcommerce.fields import Email
-from tenantcommerce.tenancy.context import current_store
+from tenantcommerce.tenancy.context import StoreContext, current_store, use_store
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from tenantcommerce.auth.principal import Principal
+    from tenantcommerce.db.database import Database
 
 Role = Literal["owner", "admin", "staff", "viewer"]
 INVITATION_LIFETIME = datetime.timedelta(days=7)
@@ -197,7 +198,9 @@ async def revoke_invitation(
         await session.commit()
 
 
-async def accept_invitation(session: AsyncSession, principal: Principal, token: str) -> str:
+async def accept_invitation(
+    database: Database, session: AsyncSession, principal: Principal, token: str, *, request_id: str | None
+) -> str:
     """Join the store of an invitation addressed to the signed-in user; return the store's slug.
 
     Raises:
@@ -223,8 +226,17 @@ async def accept_invitation(session: AsyncSession, principal: Principal, token: 
     invitation.accepted_at = _now()
     store = await session.get(Store, invitation.store_id)
     assert store is not None
+    context = StoreContext(id=store.id, slug=store.slug, name=store.name, currency=store.currency,
+                           status=store.status)  # type: ignore[arg-type]  # fmt: skip
     await session.commit()
-    return store.slug
+    # The audit log is the store's: write it in a transaction of that store.
+    with use_store(context):
+        async with database.session() as store_session:
+            audit(store_session, principal, "member.joined", "member", principal.user_id,
+                  {"email": principal.email, "role": invitation.role, "invitation": str(invitation.id)},
+                  request_id=request_id)  # fmt: skip
+            await store_session.commit()
+    return context.slug
 
 
 async def _locked_owners(session: AsyncSession) -> list[UUID]:

@@ -52,7 +52,15 @@ class ClientRateLimit(ASGIMiddleware):
                 rate_limit=("minute", per_minute), store=RATE_LIMIT_STORE, identifier_for_request=_client_and_route
             )
             limited = self._limited[id(next_app)] = RateLimitMiddleware(app=next_app, config=config)
-        await limited(scope, receive, send)
+        try:
+            await limited(scope, receive, send)
+        except TooManyRequestsException as exc:
+            headers = dict(exc.headers or {})
+            retry = headers.get("RateLimit-Reset", "60")
+            raise TooManyRequestsException(
+                detail=f"too many attempts from this address: try again in {retry} seconds",
+                headers={**headers, "Retry-After": retry},
+            ) from None
 
 
 def client_rate_limit() -> ClientRateLimit:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from advanced_alchemy.extensions.litestar.session import SessionModelMixin, SQLAlchemyAsyncSessionBackend
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
@@ -118,17 +119,35 @@ class WriteOnChangeSessionBackend(SQLAlchemyAsyncSessionBackend):
         state = connection.scope.get("state", {})
         loaded = state.get(_LOADED_KEY, {})
         old_id = connection.cookies.get(self.config.key)
+        if old_id == "null":  # a cleared cookie some browser kept
+            old_id = None
         has_cookie = bool(old_id)
         if state.get(_ROTATE_KEY) and old_id:
             await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
             has_cookie = False
         if scope_session is Empty or not scope_session:
-            if has_cookie or state.get(_ROTATE_KEY):
-                await super().store_in_message(Empty, message, connection)
+            if has_cookie:
+                await self._clear(old_id or "", message, connection)
             return
         if scope_session == loaded and has_cookie:
             return
         await super().store_in_message(scope_session, message, connection)
+
+    async def _clear(self, session_id: str, message: Message, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        """Delete the session and expire its cookie now (Litestar's own clearing cookie keeps the configured
+        Max-Age, which browsers obey over Expires)."""
+        await self.delete(session_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        cookie = Cookie(
+            key=self.config.key,
+            value="null",
+            max_age=0,
+            expires=0,
+            path=self.config.path,
+            secure=self.config.secure,
+            httponly=self.config.httponly,
+            samesite=self.config.samesite,
+        )
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
 
 def session_payload(user_id: str, epoch: int, *, kind: str, store_id: str | None = None) -> dict[str, Any]:
