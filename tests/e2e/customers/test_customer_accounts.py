@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import pytest
 from uuid_utils.compat import uuid7
 
 PASSWORD = "correct horse battery"
