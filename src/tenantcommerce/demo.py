@@ -97,6 +97,7 @@ DEMO_STORES = (
 )
 
 PRODUCTS_PER_STORE = 36
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105 (the demo's published sign-in, for local use only)
 
 
 def _slugify(text: str) -> str:
@@ -159,4 +160,18 @@ async def seed_demo(database: Database, echo: Callable[[str], None] = print) -> 
                 await session.commit()
         echo(f"  {demo.slug}: {PRODUCTS_PER_STORE} products")
         contexts.append(store)
+    await _give_owners_the_demo_password(database)
     return contexts
+
+
+async def _give_owners_the_demo_password(database: Database) -> None:
+    """Demo owners sign in with :data:`DEMO_PASSWORD` (only those who have no password yet)."""
+    from tenantcommerce.auth.models import User
+    from tenantcommerce.auth.passwords import hash_password
+
+    with platform_scope():
+        async with database.session() as session:
+            emails = [demo.owner_email for demo in DEMO_STORES]
+            for user in await session.scalars(select(User).where(User.email.in_(emails), User.password_hash.is_(None))):
+                user.password_hash = await hash_password(DEMO_PASSWORD)
+            await session.commit()
