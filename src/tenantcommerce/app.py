@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gc
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -15,7 +16,7 @@ from litestar.openapi.spec import Components, Reference, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.stores.base import Store
 from litestar.stores.registry import StoreRegistry
-from litestar.types import ControllerRouterHandler
+from litestar.types import BeforeRequestHookHandler, ControllerRouterHandler
 
 from tenantcommerce.__about__ import __version__
 from tenantcommerce.auth.admin_controllers import AuditController, MembersController, TokensController
@@ -34,6 +35,7 @@ from tenantcommerce.observability.middleware import RequestObserver
 from tenantcommerce.platform import health, metrics, ready
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.settings import Settings
+from tenantcommerce.strict_bodies import check_json_body
 from tenantcommerce.tenancy.admin_controllers import StoreSettingsController
 from tenantcommerce.tenancy.controllers import StoresController
 from tenantcommerce.tenancy.middleware import TenancyMiddleware
@@ -97,6 +99,7 @@ class TenantCommerce(InitPluginProtocol):
             AuthenticationMiddleware(lambda: runtime.database),
             *app_config.middleware,
         ]
+        app_config.before_request = _chain_before_request(app_config.before_request)
         app_config.stores = _with_store(app_config.stores, RATE_LIMIT_STORE, runtime.rate_limits)
         problem_details_plugin().on_app_init(app_config)
         for exc_type, handler in exception_handlers.items():
@@ -116,6 +119,19 @@ class TenantCommerce(InitPluginProtocol):
 
         app_config.lifespan = [*app_config.lifespan, lifespan]
         return app_config
+
+
+def _chain_before_request(host_hook: BeforeRequestHookHandler | None) -> BeforeRequestHookHandler:
+    """The strict JSON check first, then the host app's own hook (if any)."""
+    if host_hook is None:
+        return check_json_body
+
+    async def both(request: Request[Any, Any, Any]) -> Any:
+        await check_json_body(request)
+        result = host_hook(request)
+        return await result if inspect.isawaitable(result) else result
+
+    return both
 
 
 def _with_store(

@@ -194,7 +194,7 @@ _STATUS_KINDS = {
 
 
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
-_AT_PATH = re.compile(r"- at `\$\.?([^`]*)`")
+_AT_PATH = re.compile(r"- at (?:`key` in )?`\$\.?([^`]*)`")
 
 
 def _field_of(item: dict[str, Any]) -> str:

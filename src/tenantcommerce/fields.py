@@ -17,3 +17,8 @@ LongText = Annotated[str, msgspec.Meta(max_length=20_000, pattern=NO_NUL)]
 """Up to 20,000 characters, no NUL."""
 Email = Annotated[str, msgspec.Meta(pattern=EMAIL_PATTERN, max_length=320, description="An e-mail address.")]
 """An e-mail address."""
+
+AttributeValue = Annotated[str, msgspec.Meta(max_length=1000, pattern=NO_NUL)] | int | float | bool | None
+"""A variant attribute's value: short text, a number, a flag or null."""
+Attributes = Annotated[dict[Text100, AttributeValue], msgspec.Meta(max_length=50)]
+"""Up to 50 variant attributes (``{"size": "M", "organic": true}``)."""

@@ -92,11 +92,14 @@ class MembersController(Controller):
     tags = ["admin: members"]
     security = [{"session": []}, {"bearer": []}]
 
-    @get("/", guards=[requires("members:read")], responses=problem_responses(401, 403, 404))
-    async def list_members(self, runtime: NamedDependency[Runtime]) -> list[members.MemberOut]:
+    @get("/", guards=[requires("members:read")], responses=problem_responses(400, 401, 403, 404))
+    async def list_members(
+        self, runtime: NamedDependency[Runtime], limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> Page[members.MemberOut]:
         """Members with role, overrides and resulting permissions."""
         async with runtime.database.session() as session:
-            return await members.list_members(session)
+            items = await members.list_members(session)
+        return Page(items=items[offset : offset + limit], limit=limit, offset=offset, total=len(items))
 
     @patch("/{user_id:uuid}", guards=[requires("members:manage")], responses=problem_responses(400, 401, 403, 404, 422))
     async def update(
@@ -127,11 +130,14 @@ class MembersController(Controller):
         async with runtime.database.session() as session:
             await members.remove_member(session, principal, user_id, request_id=request_id(request))
 
-    @get("/invitations", guards=[requires("members:manage")], responses=problem_responses(401, 403, 404))
-    async def invitations(self, runtime: NamedDependency[Runtime]) -> list[members.InvitationOut]:
+    @get("/invitations", guards=[requires("members:manage")], responses=problem_responses(400, 401, 403, 404))
+    async def invitations(
+        self, runtime: NamedDependency[Runtime], limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
+    ) -> Page[members.InvitationOut]:
         """Invitations, newest first."""
         async with runtime.database.session() as session:
-            return await members.list_invitations(session)
+            items = await members.list_invitations(session)
+        return Page(items=items[offset : offset + limit], limit=limit, offset=offset, total=len(items))
 
     @post("/invitations", guards=[requires("members:manage")], responses=problem_responses(400, 401, 403, 404, 409))
     async def invite(

@@ -288,6 +288,11 @@ async def update_member(
             )
         if member.role == "owner":
             await _require_owner_for(session, principal, "change an owner's permissions")
+            if owners == [user_id] and data.permissions.get("members:manage") is False:
+                raise BusinessRuleError(
+                    "the last owner cannot give up members:manage: nobody could manage the store's staff",
+                    errors=[FieldError("permissions.members:manage", "last owner")],
+                )
         changes["permissions"] = {"from": dict(member.permissions), "to": dict(data.permissions)}
         member.permissions = dict(data.permissions)
     if changes:

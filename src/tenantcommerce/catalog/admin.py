@@ -14,7 +14,7 @@ from tenantcommerce.catalog.models import Product, ProductVariant
 from tenantcommerce.catalog.services import ProductInput, Slug, VariantInput, create_product
 from tenantcommerce.catalog.services import add_variant as add
 from tenantcommerce.errors import BusinessRuleError, Conflict, FieldError, NotFound
-from tenantcommerce.fields import LongText, Text100, Text200
+from tenantcommerce.fields import Attributes, LongText, Text100, Text200
 from tenantcommerce.inventory.models import InventoryAdjustment
 from tenantcommerce.money import Money
 
@@ -67,7 +67,7 @@ class VariantUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     sku: Text100 | msgspec.UnsetType = msgspec.UNSET
     title: Text200 | msgspec.UnsetType = msgspec.UNSET
     price_minor: Annotated[int, msgspec.Meta(ge=0, le=10**12)] | msgspec.UnsetType = msgspec.UNSET
-    attributes: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    attributes: Attributes | msgspec.UnsetType = msgspec.UNSET
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | msgspec.UnsetType = msgspec.UNSET
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 
 from tenantcommerce.catalog.models import Product, ProductVariant
-from tenantcommerce.fields import LongText, Text100, Text200
+from tenantcommerce.fields import Attributes, LongText, Text100, Text200
 from tenantcommerce.inventory.models import InventoryAdjustment
 from tenantcommerce.tenancy.context import current_store
 
@@ -26,7 +26,7 @@ class VariantInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     price_minor: Annotated[int, msgspec.Meta(ge=0, le=10**12)]
     title: Text200 = "Default"
     inventory: Annotated[int, msgspec.Meta(ge=0, le=10**9)] = 0
-    attributes: Annotated[dict[str, Any], msgspec.Meta(max_length=50)] = msgspec.field(default_factory=dict)
+    attributes: Attributes = msgspec.field(default_factory=dict)
 
 
 class ProductInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
