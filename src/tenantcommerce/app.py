@@ -30,7 +30,7 @@ from tenantcommerce.catalog.admin_controllers import AdminProductsController, In
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
 from tenantcommerce.customers.controllers import CustomersController
 from tenantcommerce.errors import exception_handlers, problem_details_plugin
-from tenantcommerce.observability.logging import configure_logging
+from tenantcommerce.observability.logging import AccessLog, configure_logging
 from tenantcommerce.observability.middleware import RequestObserver
 from tenantcommerce.platform import health, metrics, ready
 from tenantcommerce.runtime import Runtime
@@ -86,7 +86,7 @@ class TenantCommerce(InitPluginProtocol):
         app_config.dependencies["runtime"] = Provide(lambda: runtime, sync_to_thread=False, use_cache=True)
         app_config.signature_namespace["Runtime"] = Runtime
         # Outermost first: request id, logs and metrics see every answer, including tenancy's 404 and 403.
-        observer = RequestObserver(runtime.metrics)
+        observer = RequestObserver(runtime.metrics, AccessLog(settings.log_level, settings.effective_log_format))
         app_config.before_send = [*app_config.before_send, observer.before_send]
         app_config.after_exception = [*app_config.after_exception, observer.after_exception]
         app_config.middleware = [

@@ -11,6 +11,7 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 
+from tenantcommerce.observability.logging import AccessLog
 from tenantcommerce.tenancy.middleware import SCOPE_STATE_KEY
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_access = structlog.get_logger("tenantcommerce.access")
 
 
 def request_id_of(scope: Scope) -> str:
@@ -52,8 +52,9 @@ class RequestObserver:
     are observed from its ``after_exception`` hook. Every answer gets ``X-Request-ID`` from the ``before_send`` hook.
     """
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, access_log: AccessLog) -> None:
         self.metrics = metrics
+        self.access_log = access_log
 
     def record(self, scope: Scope, status: int, seconds: float) -> None:
         """Write the access line and the metrics of one answer."""
@@ -66,8 +67,7 @@ class RequestObserver:
             status=status,
             seconds=seconds,
         )
-        _access.info(
-            "request",
+        self.access_log.write(
             method=method,
             path=scope["path"],
             status=status,
