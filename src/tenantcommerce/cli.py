@@ -188,6 +188,19 @@ def check() -> None:
     click.echo("OK: schema current, no drift, isolation invariants hold.")
 
 
+@db.command()
+@_fail_clearly
+def prune() -> None:
+    """Delete expired sessions, spent reset tokens and old invitations (safe to run any time, e.g. hourly)."""
+    from tenantcommerce.auth.maintenance import prune as prune_identity
+
+    pruned = _run(_with_database(_settings(), prune_identity))
+    click.echo(
+        f"Deleted {pruned.sessions} session(s), {pruned.password_reset_tokens} reset token(s) and "
+        f"{pruned.store_invitations} invitation(s)."
+    )
+
+
 # --- stores -----------------------------------------------------------------------------------------------------
 
 
