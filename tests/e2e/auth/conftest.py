@@ -18,43 +18,10 @@ from litestar.testing import AsyncTestClient
 
 from tenantcommerce.settings import Settings
 from tenantcommerce.testing import TestDatabase
-
-PASSWORD = "correct horse battery"
-"""A password every rule accepts."""
-
-
-async def get_csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
-    """``{"X-CSRFToken": token}`` for ``client``: a safe request sets the ``csrftoken`` cookie if it is missing."""
-    response = await client.get("/api/auth/csrf")
-    assert response.status_code == 204, response.text
-    token = client.cookies.get("csrftoken")
-    assert token, f"GET /api/auth/csrf set no csrftoken cookie: {response.headers}"
-    return {"X-CSRFToken": token}
-
-
-async def do_register(client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
-    """``POST /api/auth/register`` with the CSRF header."""
-    headers = await get_csrf_headers(client)
-    return await client.post(
-        "/api/auth/register", json={"email": email, "password": password, **extra}, headers=headers
-    )
-
-
-async def do_login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    """``POST /api/auth/login`` with the CSRF header."""
-    headers = await get_csrf_headers(client)
-    return await client.post("/api/auth/login", json={"email": email, "password": password}, headers=headers)
-
-
-async def do_sign_up_and_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
-    """Register ``email`` and sign ``client`` in as it; return the login answer (the ``me`` document)."""
-    registered = await do_register(client, email, password)
-    assert registered.status_code == 202, registered.text
-    response = await do_login(client, email, password)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    assert body["user"]["email"] == email.lower()
-    return body
+from tenantcommerce.testing.accounts import csrf_headers as get_csrf_headers
+from tenantcommerce.testing.accounts import register as do_register
+from tenantcommerce.testing.accounts import sign_in as do_login
+from tenantcommerce.testing.accounts import sign_up_and_in as do_sign_up_and_in
 
 
 @pytest.fixture

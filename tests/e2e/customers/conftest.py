@@ -18,38 +18,10 @@ from litestar.testing import AsyncTestClient
 
 from tenantcommerce.settings import Settings
 from tenantcommerce.testing import TestDatabase
-
-PASSWORD = "correct horse battery"
-"""A password every rule accepts."""
-
-
-async def get_csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
-    """``{"X-CSRFToken": token}`` for ``client``: ``GET /api/auth/csrf`` sets the ``csrftoken`` cookie if missing."""
-    response = await client.get("/api/auth/csrf")
-    assert response.status_code == 204, response.text
-    token = client.cookies.get("csrftoken")
-    assert token, f"GET /api/auth/csrf set no csrftoken cookie: {response.headers}"
-    return {"X-CSRFToken": token}
-
-
-async def customer_register(
-    client: httpx.AsyncClient, slug: str, email: str, password: str = PASSWORD, **extra: Any
-) -> httpx.Response:
-    """``POST /api/storefront/{slug}/customers/register`` with the CSRF header."""
-    headers = await get_csrf_headers(client)
-    return await client.post(
-        f"/api/storefront/{slug}/customers/register",
-        json={"email": email, "password": password, **extra},
-        headers=headers,
-    )
-
-
-async def customer_login(client: httpx.AsyncClient, slug: str, email: str, password: str = PASSWORD) -> httpx.Response:
-    """``POST /api/storefront/{slug}/customers/login`` with the CSRF header."""
-    headers = await get_csrf_headers(client)
-    return await client.post(
-        f"/api/storefront/{slug}/customers/login", json={"email": email, "password": password}, headers=headers
-    )
+from tenantcommerce.testing.accounts import TEST_PASSWORD as PASSWORD
+from tenantcommerce.testing.accounts import csrf_headers as get_csrf_headers
+from tenantcommerce.testing.accounts import customer_register
+from tenantcommerce.testing.accounts import customer_sign_in as customer_login
 
 
 async def platform_register(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
