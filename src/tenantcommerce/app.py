@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,7 +22,7 @@ from tenantcommerce.__about__ import __version__
 from tenantcommerce.auth.admin_controllers import AuditController, MembersController, TokensController
 from tenantcommerce.auth.controllers import AuthController
 from tenantcommerce.auth.csrf import BearerExemptCSRFMiddleware, csrf_config
-from tenantcommerce.auth.mailer import LoggingMailer, Mailer
+from tenantcommerce.auth.mailer import Mailer
 from tenantcommerce.auth.middleware import AuthenticationMiddleware
 from tenantcommerce.auth.ratelimit import RATE_LIMIT_STORE
 from tenantcommerce.auth.sessions import cookies_are_secure, session_cookie_name, session_middleware
@@ -30,9 +30,12 @@ from tenantcommerce.catalog.admin_controllers import AdminProductsController, In
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
 from tenantcommerce.customers.controllers import CustomersController
 from tenantcommerce.errors import exception_handlers, problem_details_plugin
+from tenantcommerce.jobs.worker import in_process_worker
 from tenantcommerce.observability.logging import AccessLog, configure_logging
 from tenantcommerce.observability.middleware import RequestObserver
 from tenantcommerce.platform import health, metrics, ready
+from tenantcommerce.plugins.admin_controllers import PlatformPluginsController, StorePluginsController
+from tenantcommerce.plugins.routes import plugin_routers
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.settings import Settings
 from tenantcommerce.strict_bodies import check_json_body
@@ -56,6 +59,8 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     TokensController,
     MembersController,
     AuditController,
+    StorePluginsController,
+    PlatformPluginsController,
 ]
 
 
@@ -74,15 +79,32 @@ class TenantCommerce(InitPluginProtocol):
         app = Litestar([hello], plugins=[TenantCommerce(Settings.from_env())])
     """
 
-    def __init__(self, settings: Settings | None = None, *, mailer: Mailer | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        mailer: Mailer | None = None,
+        plugins: Mapping[str, object] | None = None,
+        run_worker: bool = False,
+    ) -> None:
+        """
+        Args:
+            settings: deployment settings (``Settings.from_env()`` when omitted).
+            mailer: sends the platform's mail; default: a plugin's (``tc_register_mailers``), else the log.
+            plugins: the host project's own plugin objects, by id, registered after the installed ones.
+            run_worker: also run the background worker in this process (the demo does; deployments run
+                ``tenantcommerce worker``).
+        """
         self.settings = settings if settings is not None else Settings.from_env()
-        self.runtime = Runtime(self.settings, mailer=mailer or LoggingMailer())
+        self.runtime = Runtime(self.settings, mailer_override=mailer, extra_plugins=plugins)
+        self.run_worker = run_worker
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Register everything tenantcommerce needs on the host app's config."""
         settings, runtime = self.settings, self.runtime
         configure_logging(settings.log_level, settings.effective_log_format, cache=settings.env == "production")
         app_config.route_handlers.extend(ROUTE_HANDLERS)
+        app_config.route_handlers.extend(plugin_routers(runtime))
         app_config.dependencies["runtime"] = Provide(lambda: runtime, sync_to_thread=False, use_cache=True)
         app_config.signature_namespace["Runtime"] = Runtime
         # Outermost first: request id, logs and metrics see every answer, including tenancy's 404 and 403.
@@ -105,6 +127,8 @@ class TenantCommerce(InitPluginProtocol):
         for exc_type, handler in exception_handlers.items():
             app_config.exception_handlers.setdefault(exc_type, handler)
 
+        run_worker = self.run_worker
+
         @asynccontextmanager
         async def lifespan(_: Litestar) -> AsyncIterator[None]:
             await runtime.start()
@@ -113,7 +137,11 @@ class TenantCommerce(InitPluginProtocol):
             gc.collect()
             gc.freeze()
             try:
-                yield
+                if run_worker:
+                    async with in_process_worker(runtime):
+                        yield
+                else:
+                    yield
             finally:
                 await runtime.stop()
 
@@ -160,8 +188,16 @@ def security_schemes(settings: Settings) -> dict[str, SecurityScheme | Reference
     }
 
 
-def create_app(settings: Settings | None = None, *, mailer: Mailer | None = None, **litestar_options: Any) -> Litestar:
-    """A Litestar app serving tenantcommerce alone (the CLI, the examples and the tests use it)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    mailer: Mailer | None = None,
+    plugins: Mapping[str, object] | None = None,
+    run_worker: bool = False,
+    **litestar_options: Any,
+) -> Litestar:
+    """A Litestar app serving tenantcommerce alone (the CLI, the examples and the tests use it); the keyword
+    arguments of :class:`TenantCommerce` pass through."""
     settings = settings if settings is not None else Settings.from_env()
     litestar_options.setdefault(
         "openapi_config",
@@ -172,8 +208,11 @@ def create_app(settings: Settings | None = None, *, mailer: Mailer | None = None
             components=Components(security_schemes=security_schemes(settings)),
         ),
     )
-    plugins = [TenantCommerce(settings, mailer=mailer), *litestar_options.pop("plugins", [])]
-    return Litestar(plugins=plugins, **litestar_options)
+    extensions = [
+        TenantCommerce(settings, mailer=mailer, plugins=plugins, run_worker=run_worker),
+        *litestar_options.pop("litestar_plugins", []),
+    ]
+    return Litestar(plugins=extensions, **litestar_options)
 
 
 def create_app_from_env() -> Litestar:

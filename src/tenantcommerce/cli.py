@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib.util
 import sys
@@ -50,7 +51,26 @@ async def _with_database(settings: Settings, action: Callable[[Any], Awaitable[R
         await runtime.stop()
 
 
-@click.group()
+class _WithPluginCommands(click.Group):
+    """The command group, plus the commands plugins add (``tc_register_cli_commands``), found lazily."""
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        from tenantcommerce.plugins.host import PluginHost
+
+        try:
+            host = PluginHost.from_settings(_settings())
+        except TenantCommerceError:
+            return {}  # `plugins doctor` reports why
+        return {name: registered.value for name, registered in host.registrations.cli_commands.items()}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
+
+
+@click.group(cls=_WithPluginCommands)
 @click.version_option(package_name="tenantcommerce")
 def main() -> None:
     """tenantcommerce: many stores on one deployment, isolated by Postgres Row Level Security."""
@@ -132,6 +152,83 @@ def demo(port: int, host: str) -> None:
     click.echo(f"API schema: http://localhost:{port}/schema")
     click.echo("Press Ctrl+C to stop.")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
+@main.command()
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 100), help="Jobs run at once.")
+@_fail_clearly
+def worker(concurrency: int) -> None:
+    """Run the background worker: event delivery to plugins, the outbox relay, periodic jobs (Ctrl+C stops)."""
+    from tenantcommerce.jobs.worker import run_worker
+    from tenantcommerce.runtime import Runtime
+
+    settings = _settings()
+    settings.require_database_url()
+
+    async def work() -> None:
+        runtime = Runtime(settings)
+        await runtime.start()
+        try:
+            click.echo(f"Worker running ({concurrency} at once); Ctrl+C stops it.")
+            await run_worker(runtime, concurrency=concurrency)
+        finally:
+            await runtime.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(work())
+
+
+# --- plugins ----------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def plugins() -> None:
+    """Installed plugins."""
+
+
+@plugins.command("list")
+@_fail_clearly
+def list_plugins_command() -> None:
+    """List installed plugins with their versions, hooks and providers."""
+    from tenantcommerce.plugins.host import PluginHost
+
+    host = PluginHost.from_settings(_settings())
+    infos = host.infos()
+    if not infos:
+        click.echo("No plugins installed (entry-point group 'tenantcommerce').")
+    for info in infos:
+        click.echo(f"{info.id}  {info.distribution or '(host project)'} {info.version or ''}".rstrip())
+        provided = [
+            f"{label}: {', '.join(ids)}"
+            for label, ids in (
+                ("payment gateways", info.payment_gateways),
+                ("shipping carriers", info.shipping_carriers),
+                ("tax calculators", info.tax_calculators),
+                ("themes", info.themes),
+                ("routes", info.route_scopes),
+            )
+            if ids
+        ]
+        for line in [*provided, f"hooks: {', '.join(info.hooks) or 'none'}"]:
+            click.echo(f"    {line}")
+    if host.disabled:
+        click.echo(f"Disabled by TC_DISABLED_PLUGINS: {', '.join(sorted(host.disabled))}")
+
+
+@plugins.command("doctor")
+@_fail_clearly
+def doctor_command() -> None:
+    """Check installed plugins and every store's plugin setup; exits non-zero only on errors."""
+    from tenantcommerce.plugins.doctor import diagnose
+
+    findings = _run(diagnose(_settings()))
+    for finding in findings:
+        click.echo(f"{finding.level.upper():5} {finding.message}", err=finding.level == "error")
+    errors = sum(1 for finding in findings if finding.level == "error")
+    warnings = sum(1 for finding in findings if finding.level == "warn")
+    click.echo(f"{errors} error(s), {warnings} warning(s).")
+    if errors:
+        sys.exit(1)
 
 
 # --- db ---------------------------------------------------------------------------------------------------------

@@ -179,6 +179,33 @@ class BusinessRuleError(TenantCommerceError):
     title = "Not allowed by a business rule"
 
 
+class PluginSetupError(TenantCommerceError):
+    """A plugin cannot be loaded: a misspelt hook, a sync implementation of an async hook, a duplicate id."""
+
+    kind = "plugin-setup"
+    title = "Plugin setup failed"
+
+
+class PluginError(TenantCommerceError):
+    """502: a plugin (a payment gateway, a carrier, a tax calculator, a hook) failed; the detail names it."""
+
+    status_code = 502
+    kind = "plugin-failed"
+    title = "A plugin failed"
+
+    def __init__(self, detail: str, *, plugin_id: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail, errors=errors)
+        self.plugin_id = plugin_id
+
+
+class PluginTimeout(PluginError):
+    """504: a plugin did not answer within ``TC_PLUGIN_TIMEOUT``."""
+
+    status_code = 504
+    kind = "plugin-timeout"
+    title = "A plugin did not answer in time"
+
+
 _STATUS_KINDS = {
     400: ("invalid-input", "Invalid input"),
     401: ("authentication-required", "Authentication required"),
@@ -214,6 +241,12 @@ def _field_of(item: dict[str, Any]) -> str:
 
 def _message_of(item: dict[str, Any]) -> str:
     return _AT_PATH.sub("", str(item.get("message", "invalid value"))).strip()
+
+
+def field_errors_of(message: str) -> list[FieldError]:
+    """A msgspec validation message as field errors (``Expected int, got str - at `$.rate``` -> ``rate``)."""
+    item = {"message": message}
+    return [FieldError(field=_field_of(item), message=_message_of(item))]
 
 
 def _from_validation(exc: ValidationException) -> ProblemDetailsException:
@@ -282,7 +315,7 @@ def _from_database(exc: Exception) -> ProblemDetailsException:
 
 
 def _from_ours(exc: TenantCommerceError) -> ProblemDetailsException:
-    if exc.status_code >= 500:
+    if exc.status_code == 500:
         _log.error("internal error", error=type(exc).__name__, detail=exc.detail)
         return ProblemDetailsException(
             detail="The server could not complete the request; it has been logged.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from litestar.stores.base import Store
@@ -14,6 +15,8 @@ from tenantcommerce.db.migrate import Migrations
 from tenantcommerce.db.roles import Roles
 from tenantcommerce.errors import SettingsError
 from tenantcommerce.observability.metrics import Metrics
+from tenantcommerce.plugins.facade import Plugins
+from tenantcommerce.plugins.host import PluginHost
 from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.resolver import StoreResolver
 
@@ -38,7 +41,12 @@ class Runtime:
     """The live state of one app; built without I/O, connected in :meth:`start`."""
 
     settings: Settings
-    mailer: Mailer = field(default_factory=LoggingMailer)
+    mailer_override: Mailer | None = None
+    """The mailer given to ``TenantCommerce(mailer=...)``; else a plugin's (``tc_register_mailers``); else logs."""
+    extra_plugins: Mapping[str, object] | None = None
+    """Plugin objects of the host project, by id (``TenantCommerce(plugins=...)``)."""
+    mailer: Mailer = field(init=False)
+    plugin_host: PluginHost = field(init=False)
     metrics: Metrics = field(init=False)
     migrations: Migrations = field(init=False)
     store_cache: Store = field(init=False)
@@ -47,11 +55,15 @@ class Runtime:
     urls: DatabaseUrls | None = None
     _database: Database | None = None
     _resolver: StoreResolver | None = None
+    _plugins: Plugins | None = None
     role: str | None = None
 
     def __post_init__(self) -> None:
+        self.plugin_host = PluginHost.from_settings(self.settings, self.extra_plugins)
+        mailers = self.plugin_host.registrations.mailers
+        self.mailer = self.mailer_override or (mailers[0].value if mailers else LoggingMailer())
         self.metrics = Metrics(self.settings.metrics_store_labels)
-        self.migrations = Migrations(self.settings)
+        self.migrations = Migrations(self.settings, extra_locations=self.plugin_host.migration_locations)
         self.store_cache = make_cache(self.settings, "stores")
         self.rate_limits = make_cache(self.settings, "rate_limits")
         self.throttle = AccountThrottle(self.rate_limits, self.settings.auth_account_limit)
@@ -67,6 +79,13 @@ class Runtime:
         if self._database is None:
             raise RuntimeError("the app has not started")
         return self._database
+
+    @property
+    def plugins(self) -> Plugins:
+        """The plugin facade (after :meth:`start`): ``await runtime.plugins.for_store(store)``."""
+        if self._plugins is None:
+            raise RuntimeError("the app has not started")
+        return self._plugins
 
     @property
     def resolver(self) -> StoreResolver:
@@ -89,6 +108,7 @@ class Runtime:
             await database.close()
             raise
         self._database, self._resolver = database, resolver
+        self._plugins = Plugins(self.plugin_host, database, self.settings.plugin_timeout, self.metrics)
 
     async def stop(self) -> None:
         """Close every connection."""
@@ -98,3 +118,4 @@ class Runtime:
         if self._database is not None:
             await self._database.close()
             self._database = None
+        self._plugins = None

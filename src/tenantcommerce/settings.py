@@ -95,6 +95,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     store_cache_ttl: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 60.0
     """``TC_STORE_CACHE_TTL``: seconds a resolved store stays cached; changes invalidate it at once."""
 
+    disabled_plugins: str = ""
+    """``TC_DISABLED_PLUGINS``: comma-separated plugin ids (entry-point names) that are never loaded, e.g.
+    ``tax-rates,shipping-rates``."""
+
+    plugin_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    """``TC_PLUGIN_TIMEOUT``: seconds one plugin call (a hook or a provider method) may take before it fails."""
+
+    event_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
+    """``TC_EVENT_MAX_ATTEMPTS``: attempts to deliver an event to a plugin before its job is marked failed (the
+    outbox relay tries again later)."""
+
+    event_retry_wait: Annotated[int, msgspec.Meta(ge=0, le=60)] = 2
+    """``TC_EVENT_RETRY_WAIT``: base of the exponential back-off between delivery attempts, in seconds (2 waits
+    2, 4, 8, ... seconds; 0 retries at once)."""
+
+    @property
+    def disabled_plugin_ids(self) -> frozenset[str]:
+        """:attr:`disabled_plugins` as a set of ids."""
+        return frozenset(part.strip() for part in self.disabled_plugins.split(",") if part.strip())
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read settings from ``TC_*`` variables (``os.environ`` by default); ``overrides`` win.
@@ -213,4 +233,7 @@ _FIELD_HINTS = {
     "auth_account_limit": " (a whole number from 1 to 100000)",
     "metrics_store_labels": " (a whole number from 0 to 10000)",
     "store_cache_ttl": " (seconds, from 0 to 86400)",
+    "plugin_timeout": " (seconds, more than 0 and at most 300)",
+    "event_max_attempts": " (a whole number from 1 to 100)",
+    "event_retry_wait": " (a whole number of seconds from 0 to 60)",
 }

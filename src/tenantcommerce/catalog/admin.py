@@ -16,7 +16,9 @@ from tenantcommerce.catalog.services import add_variant as add
 from tenantcommerce.errors import BusinessRuleError, Conflict, FieldError, NotFound
 from tenantcommerce.fields import Attributes, LongText, Text100, Text200
 from tenantcommerce.inventory.models import InventoryAdjustment
+from tenantcommerce.jobs.outbox import emit
 from tenantcommerce.money import Money
+from tenantcommerce.plugins.events import ProductChanged
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,10 +163,15 @@ async def list_products(
     return [await _product_out(session, product) for product in products], total
 
 
+def _changed(product: Product) -> ProductChanged:
+    return ProductChanged(product_id=product.id, slug=product.slug, status=product.status)
+
+
 async def create(session: AsyncSession, data: ProductInput, principal: Principal | None) -> AdminProduct:
     """Create a product with its variants."""
     try:
         product = await create_product(session, data, actor_user_id=principal.user_id if principal else None)
+        await emit(session, "product.created", _changed(product))
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
@@ -182,6 +189,8 @@ async def update_product(session: AsyncSession, product_id: UUID, data: ProductU
         if value is not msgspec.UNSET:
             setattr(product, field, value)
     try:
+        await session.flush()
+        await emit(session, "product.updated", _changed(product))
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import tenantcommerce
 from tenantcommerce.db.admin import connect_admin
 from tenantcommerce.db.database import DatabaseUrls, resolve_urls
 from tenantcommerce.db.isolation import Problem, check_invariants
+from tenantcommerce.db.migration_helpers import POLICY_NAME
 from tenantcommerce.db.models import load_models
 from tenantcommerce.db.roles import Roles, ensure_roles, grant_schema, restrict_version_table
 from tenantcommerce.db.urls import describe, sqlalchemy_url
@@ -50,7 +51,14 @@ class Migrations:
     """The migration set of one deployment: the core's revisions plus any plugin branches."""
 
     settings: Settings
-    extra_locations: Sequence[Path] = field(default_factory=tuple)
+    extra_locations: Sequence[Path] | None = None
+    """Plugin ``versions`` directories; ``None``: those of the installed plugins (``tc_register_migrations``)."""
+
+    def __post_init__(self) -> None:
+        if self.extra_locations is None:
+            from tenantcommerce.plugins.host import PluginHost
+
+            self.extra_locations = PluginHost.from_settings(self.settings).migration_locations
 
     @property
     def roles(self) -> Roles:
@@ -63,7 +71,7 @@ class Migrations:
         config = Config()
         config.set_main_option("script_location", str(core))
         config.set_main_option("path_separator", "os")
-        locations = [core / "versions", *self.extra_locations]
+        locations = [core / "versions", *(self.extra_locations or ())]
         config.set_main_option("version_locations", os.pathsep.join(str(path) for path in locations))
         config.attributes["connection"] = connection
         config.attributes["owner_role"] = self.roles.owner
@@ -149,9 +157,30 @@ class Migrations:
     async def drift(self) -> list[str]:
         """Differences between the models and the migrated schema (empty when they agree)."""
 
+        metadata = load_models()
+        foreign: set[str] = set()
+
+        def core_only(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+            # Tables the core has no model for are drift, except the job queue's and plugins' tenant tables
+            # (made by their own branches through create_tenant_table; the isolation invariants check those).
+            table = obj if type_ == "table" else getattr(obj, "table", None)
+            return table is None or table.name in metadata.tables or table.name not in foreign
+
         def compare(sync: Connection) -> list[str]:
-            context = MigrationContext.configure(sync, opts={"compare_type": True, "include_schemas": False})
-            return [repr(diff) for diff in compare_metadata(context, load_models())]
+            foreign.update(
+                sync.scalars(
+                    text(
+                        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = 'public' AND c.relkind = 'r' AND (c.relname LIKE 'procrastinate\\_%' "
+                        "OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = :policy))"
+                    ),
+                    {"policy": POLICY_NAME},
+                )
+            )
+            context = MigrationContext.configure(
+                sync, opts={"compare_type": True, "include_schemas": False, "include_object": core_only}
+            )
+            return [repr(diff) for diff in compare_metadata(context, metadata)]
 
         async def run(conn: AsyncConnection) -> list[str]:
             result: list[str] = await conn.run_sync(compare)

@@ -14,8 +14,10 @@ def load_models() -> MetaData:
     import tenantcommerce.catalog.models
     import tenantcommerce.customers.models
     import tenantcommerce.inventory.models
+    import tenantcommerce.jobs.models
     import tenantcommerce.orders.models
     import tenantcommerce.payments.models
+    import tenantcommerce.plugins.models
     import tenantcommerce.tenancy.models  # noqa: F401
 
     return metadata

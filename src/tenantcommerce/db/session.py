@@ -27,7 +27,7 @@ from tenantcommerce.errors import IsolationError
 from tenantcommerce.tenancy.context import current_store_or_none, in_platform_scope
 
 STORE_SETTING = "app.current_store_id"
-_SET_STORE = text(f"SELECT set_config('{STORE_SETTING}', :store_id, true)")
+SET_STORE = text(f"SELECT set_config('{STORE_SETTING}', :store_id, true)")
 _STORE_KEY = "tenantcommerce.store_id"
 _PLATFORM_KEY = "tenantcommerce.platform"
 
@@ -56,7 +56,7 @@ def _session_store(session: Session) -> tuple[UUID | None, bool]:
 @event.listens_for(TenantSession, "after_begin")
 def _set_store_setting(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     store_id, _ = _session_store(session)
-    connection.execute(_SET_STORE, {"store_id": str(store_id) if store_id is not None else ""})
+    connection.execute(SET_STORE, {"store_id": str(store_id) if store_id is not None else ""})
 
 
 def _tenant_tables(session: Session) -> frozenset[FromClause]:

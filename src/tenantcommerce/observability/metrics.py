@@ -63,7 +63,27 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=self.registry,
         )
+        self.plugin_failures = Counter(
+            "tenantcommerce_plugin_failures",
+            "Plugin calls that failed, by plugin, hook or provider call, and reason (error or timeout).",
+            ["plugin", "call", "reason"],
+            registry=self.registry,
+        )
+        self.event_deliveries = Counter(
+            "tenantcommerce_event_deliveries",
+            "Event deliveries to plugins by the outbox worker, by event and outcome (delivered or failed).",
+            ["event", "outcome"],
+            registry=self.registry,
+        )
         self._series: dict[tuple[str, str, str, int], tuple[Counter, Counter | None, Histogram]] = {}
+
+    def plugin_failure(self, plugin_id: str, call: str, reason: str) -> None:
+        """Count a failed plugin call (plugins and calls are bounded sets: installed code)."""
+        self.plugin_failures.labels(plugin_id, call, reason).inc()
+
+    def event_delivery(self, event: str, outcome: str) -> None:
+        """Count one delivery attempt of an event to a plugin."""
+        self.event_deliveries.labels(event, outcome).inc()
 
     def observe(self, *, store: str | None, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""

@@ -27,6 +27,8 @@ class StoreContext(msgspec.Struct, frozen=True):
     name: str
     currency: str
     status: StoreStatus
+    plugins_version: int = 0
+    """Changes whenever the store's plugin enablement or config changes (keys its cached plugin set)."""
 
 
 _current_store: ContextVar[StoreContext | None] = ContextVar("tenantcommerce_store", default=None)

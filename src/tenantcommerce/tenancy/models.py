@@ -30,6 +30,8 @@ class Store(Timestamped, Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))
+    plugins_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """Bumped by a trigger on every change of the store's ``store_plugins`` rows (cache key of its plugin set)."""
 
 
 class StoreDomain(CreatedAt, Base):

@@ -37,7 +37,7 @@ _encode = msgspec.json.Encoder().encode
 _decode_keys = msgspec.json.Decoder(list[str]).decode
 
 _LOCAL_ENTRIES = 10_000
-_STORE_COLUMNS = "s.id, s.slug, s.name, s.currency, s.status"
+_STORE_COLUMNS = "s.id, s.slug, s.name, s.currency, s.status, s.plugins_version"
 
 
 def normalise_host(host: str) -> str:
@@ -166,7 +166,7 @@ class StoreResolver:
         if row is None:
             return None
         return StoreContext(id=row["id"], slug=row["slug"], name=row["name"], currency=row["currency"],
-                            status=row["status"])  # fmt: skip
+                            status=row["status"], plugins_version=row["plugins_version"])  # fmt: skip
 
     async def by_slug(self, slug: str) -> StoreContext | None:
         """The store with ``slug``, or ``None``."""
@@ -191,6 +191,18 @@ class StoreResolver:
             f"SELECT {_STORE_COLUMNS} FROM store_domains d JOIN stores s ON s.id = d.store_id WHERE d.domain = $1",
             domain,
         )
+        if store is not None:
+            await self._remember(key, store, generation)
+        return store
+
+    async def by_id(self, store_id: UUID) -> StoreContext | None:
+        """The store with ``store_id``, or ``None`` (workers resolve the store of a job this way)."""
+        key = f"tc:lookup:id:{store_id}"
+        store = await self._cached(key)
+        if store is not None:
+            return store
+        generation = self._generation
+        store = await self._fetch(f"SELECT {_STORE_COLUMNS} FROM stores s WHERE s.id = $1::uuid", str(store_id))
         if store is not None:
             await self._remember(key, store, generation)
         return store

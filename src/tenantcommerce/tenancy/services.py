@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from tenantcommerce.auth.models import StoreMember, User
 from tenantcommerce.errors import Conflict, FieldError, InputError, NotFound
 from tenantcommerce.fields import EMAIL_PATTERN as EMAIL
+from tenantcommerce.jobs.outbox import emit
 from tenantcommerce.money import is_currency_code
+from tenantcommerce.plugins.events import StoreCreated
 from tenantcommerce.tenancy.context import StoreContext, platform_scope
 from tenantcommerce.tenancy.models import Store
 from tenantcommerce.tenancy.resolver import is_store_slug
@@ -109,6 +111,9 @@ async def create_store(
                 session.add(store)
                 await session.flush()
                 session.add(StoreMember(store_id=store.id, user_id=owner.id, role="owner"))
+                await session.flush()
+                created = StoreCreated(store_id=store.id, slug=store.slug, name=store.name, currency=store.currency)
+                await emit(session, "store.created", created, store_id=store.id)
                 await session.commit()
             except IntegrityError as exc:
                 await session.rollback()

@@ -6,6 +6,7 @@ Fixtures:
 * ``tc_template_database`` (session): one database per run, migrated with the production roles.
 * ``postgres``: a fresh :class:`~tenantcommerce.testing.TestDatabase` cloned from the template, dropped afterwards.
 * ``tc_settings``: :class:`~tenantcommerce.Settings` for that database.
+* ``register_plugin``: registers a test plugin object in ``app`` and removes it afterwards.
 * ``app``: ``create_app(tc_settings)``; ``client``: an async Litestar test client on ``http://localhost`` with the
   app started; ``two_stores``: stores ``alpha`` (EUR) and ``bravo`` (USD) with products;
   ``tc_database``: runtime-role connections on the test's event loop.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
     from tenantcommerce.auth.mailer import RecordingMailer
     from tenantcommerce.db.database import Database
+    from tenantcommerce.plugins.host import PluginInfo
     from tenantcommerce.settings import Settings
     from tenantcommerce.testing.postgres import TestDatabase, TestServer
     from tenantcommerce.testing.stores import TwoStores
@@ -48,6 +50,8 @@ def settings_for_url(url: URL, **overrides: Any) -> Settings:
         # Tests sign in far more often than people do; tests of the limits set their own.
         "auth_client_limit": 10_000,
         "auth_account_limit": 10_000,
+        # Failed event deliveries are retried at once, so a test can run the worker until the queue is empty.
+        "event_retry_wait": 0,
     }
     values.update(overrides)
     return Settings.from_env({}, **values)
@@ -122,6 +126,28 @@ async def client(app: Litestar, tc_settings: Settings) -> AsyncIterator[AsyncTes
 
     async with AsyncTestClient(app, base_url=f"http://{tc_settings.base_domain}") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def register_plugin(app: Litestar) -> Iterator[Callable[..., PluginInfo]]:
+    """``register_plugin(plugin, plugin_id="test-plugin")`` registers a plugin object in ``app`` (hooks, providers
+    and routes, validated like an installed plugin) and removes it after the test. Enable it for a store with
+    ``tenantcommerce.testing.plugins.enable_plugin`` or the admin API."""
+    from tenantcommerce.app import runtime_of
+    from tenantcommerce.testing.plugins import register_into
+
+    registered: list[str] = []
+
+    def register(plugin: object, plugin_id: str = "test-plugin") -> PluginInfo:
+        info = register_into(app, plugin, plugin_id)
+        registered.append(plugin_id)
+        return info
+
+    yield register
+    host = runtime_of(app).plugin_host
+    for plugin_id in registered:
+        if host.has_plugin(plugin_id):
+            host.unregister(plugin_id)
 
 
 @pytest_asyncio.fixture
