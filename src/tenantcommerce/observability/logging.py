@@ -63,8 +63,9 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "co
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO) if numeric > logging.DEBUG else numeric)
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # One line per request or job is ours to write (the access log, the outbox's own warnings).
+    for noisy in ("uvicorn.access", "procrastinate"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if numeric > logging.DEBUG else numeric)
 
 
 class AccessLog:
