@@ -108,7 +108,7 @@ def serve(host: str, port: int, workers: int) -> None:
         try:
             migrations = Migrations(settings)
             await database.check_runtime_role(migrations.roles)
-            await database.check_schema_current(migrations.heads())
+            await database.check_schema_current(migrations.version_heads())
         finally:
             await database.close()
 

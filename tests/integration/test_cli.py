@@ -23,7 +23,7 @@ from tenantcommerce.testing import TestDatabase, TestServer
 from tenantcommerce.testing.postgres import unique_name
 
 SETTINGS_VARIABLES = tuple("TC_" + name.upper() for name in Settings.__struct_encode_fields__)
-HEADS = Migrations(Settings.from_env({})).heads()
+HEADS = Migrations(Settings.from_env({})).version_heads()
 CREATE_ACME = (
     "stores",
     "create",

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
@@ -81,6 +81,30 @@ class Migrations:
     def heads(self) -> list[str]:
         """Revision ids of every head (core and plugins)."""
         return sorted(ScriptDirectory.from_config(self.config()).get_heads())
+
+    def version_heads(self) -> list[str]:
+        """What ``alembic_version`` holds once every head is applied: the heads, less those another head depends
+        on. (A plugin branch's first revision has ``depends_on`` a core revision; Alembic then records only the
+        plugin's revision, since a dependency counts as an ancestor.)"""
+        script = ScriptDirectory.from_config(self.config())
+
+        def below(revision: Script) -> list[Script]:
+            names: list[str] = []
+            for value in (revision.down_revision, revision.dependencies):
+                if value:
+                    names += [value] if isinstance(value, str) else list(value)
+            found = script.revision_map.get_revisions(names)
+            return [rev for rev in found if isinstance(rev, Script)]
+
+        heads = [rev for rev in script.revision_map.get_revisions(script.get_heads()) if isinstance(rev, Script)]
+        implied: set[str] = set()
+        todo = [revision for head in heads for revision in below(head)]
+        while todo:
+            revision = todo.pop()
+            if revision.revision not in implied:
+                implied.add(revision.revision)
+                todo += below(revision)
+        return sorted({head.revision for head in heads} - implied)
 
     async def urls(self) -> DatabaseUrls:
         """Admin and runtime URLs (starts the embedded server for ``embedded``)."""
@@ -197,7 +221,7 @@ class Migrations:
         except OwnerRoleMissing as exc:
             return [exc.detail]
         current = await self.current()
-        heads = self.heads()
+        heads = self.version_heads()
         if sorted(current) != heads:
             problems.append(f"schema at {current or 'nothing'}, migrations at {heads}: run `tenantcommerce db upgrade`")
         problems += [f"model drift: {diff}" for diff in await self.drift()]

@@ -81,6 +81,40 @@ async def _view(
     )
 
 
+async def read_store_plugin(runtime: Runtime, plugin_id: str) -> StorePluginView:
+    """``GET /api/admin/{slug}/plugins/{plugin_id}``."""
+    info = _installed(runtime, plugin_id)
+    async with runtime.database.session() as session:
+        row = await session.scalar(select(StorePlugin).where(StorePlugin.plugin_id == plugin_id))
+        state = await session.scalar(select(StorePluginState.state).where(StorePluginState.plugin_id == plugin_id))
+    return await _view(runtime, current_store(), info, row, dict(state or {}))
+
+
+async def update_store_plugin(
+    request: Request[Any, Any, Any], runtime: Runtime, plugin_id: str, data: StorePluginUpdate
+) -> StorePluginView:
+    """``PATCH /api/admin/{slug}/plugins/{plugin_id}``."""
+    info = _installed(runtime, plugin_id)
+    store = current_store()
+    async with runtime.database.session() as session:
+        row = await configure_plugin(
+            session,
+            runtime.plugin_host,
+            plugin_id,
+            enabled=data.enabled,
+            priority=data.priority,
+            config=data.config,
+            principal=principal_of(request),
+            request_id=request_id(request),
+        )
+        await session.commit()
+        state = await session.scalar(select(StorePluginState.state).where(StorePluginState.plugin_id == plugin_id))
+    # The trigger bumped the store's plugins_version; drop this process's copy now (others hear the NOTIFY).
+    await runtime.resolver.invalidate(store.id)
+    fresh = await runtime.resolver.by_slug(store.slug)
+    return await _view(runtime, fresh or store, info, row, dict(state or {}))
+
+
 class StorePluginsController(Controller):
     """The store's plugins (read: ``settings:read``; change: ``plugins:manage``)."""
 
@@ -107,11 +141,7 @@ class StorePluginsController(Controller):
     @get("/{plugin_id:str}", guards=[requires("settings:read")], responses=problem_responses(401, 403, 404))
     async def read(self, runtime: NamedDependency[Runtime], plugin_id: FromPath[str]) -> StorePluginView:
         """One installed plugin and its state in this store."""
-        info = _installed(runtime, plugin_id)
-        async with runtime.database.session() as session:
-            row = await session.scalar(select(StorePlugin).where(StorePlugin.plugin_id == plugin_id))
-            state = await session.scalar(select(StorePluginState.state).where(StorePluginState.plugin_id == plugin_id))
-        return await _view(runtime, current_store(), info, row, dict(state or {}))
+        return await read_store_plugin(runtime, plugin_id)
 
     @patch(
         "/{plugin_id:str}", guards=[requires("plugins:manage")], responses=problem_responses(400, 401, 403, 404, 422)
@@ -124,25 +154,7 @@ class StorePluginsController(Controller):
         data: JSONBody[StorePluginUpdate],
     ) -> StorePluginView:
         """Enable, disable, reorder or configure a plugin for this store. Enabling checks the config too."""
-        info = _installed(runtime, plugin_id)
-        store = current_store()
-        async with runtime.database.session() as session:
-            row = await configure_plugin(
-                session,
-                runtime.plugin_host,
-                plugin_id,
-                enabled=data.enabled,
-                priority=data.priority,
-                config=data.config,
-                principal=principal_of(request),
-                request_id=request_id(request),
-            )
-            await session.commit()
-            state = await session.scalar(select(StorePluginState.state).where(StorePluginState.plugin_id == plugin_id))
-        # The trigger bumped the store's plugins_version; drop this process's copy now (others hear the NOTIFY).
-        await runtime.resolver.invalidate(store.id)
-        fresh = await runtime.resolver.by_slug(store.slug)
-        return await _view(runtime, fresh or store, info, row, dict(state or {}))
+        return await update_store_plugin(request, runtime, plugin_id, data)
 
 
 class PlatformPluginsController(Controller):

@@ -4,20 +4,26 @@ enabled for it."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from litestar import Router
+from litestar import Request, Router, get, patch
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
+from litestar.params import JSONBody
 from litestar.types import Guard
 
-from tenantcommerce.auth.guards import staff_signed_in
+from tenantcommerce.auth.guards import requires, staff_signed_in
 from tenantcommerce.errors import NotFound
+from tenantcommerce.plugins.admin_controllers import (
+    StorePluginUpdate,
+    StorePluginView,
+    read_store_plugin,
+    update_store_plugin,
+)
 from tenantcommerce.plugins.registrations import ROUTE_PREFIXES
+from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import current_store
-
-if TYPE_CHECKING:
-    from tenantcommerce.runtime import Runtime
 
 
 def plugin_enabled(
@@ -54,4 +60,24 @@ def plugin_routers(runtime: Runtime, *, only: str | None = None) -> list[Router]
                 tags=[f"plugin: {plugin_id}"],
             )
         )
+        if routes.scope == "admin":
+            routers.append(_management_router(plugin_id))
     return routers
+
+
+def _management_router(plugin_id: str) -> Router:
+    """``GET``/``PATCH /api/admin/{slug}/plugins/<plugin_id>`` for a plugin that mounts admin routes there: the
+    router takes that path from the core's ``{plugin_id}`` route (a literal segment wins), so it answers it too,
+    without the plugin-enabled guard (enabling must work while the plugin is off)."""
+
+    @get("/", guards=[requires("settings:read")], include_in_schema=False)
+    async def read_own(runtime: NamedDependency[Runtime]) -> StorePluginView:
+        return await read_store_plugin(runtime, plugin_id)
+
+    @patch("/", guards=[requires("plugins:manage")], include_in_schema=False)
+    async def update_own(
+        request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[StorePluginUpdate]
+    ) -> StorePluginView:
+        return await update_store_plugin(request, runtime, plugin_id, data)
+
+    return Router(path=ROUTE_PREFIXES["admin"].replace("{plugin_id}", plugin_id), route_handlers=[read_own, update_own])

@@ -425,8 +425,18 @@ def test_disabled_blocks_an_installed_plugin(installed_plugin: str) -> None:
     host = PluginHost(disabled={installed_plugin})
 
     assert not host.has_plugin(installed_plugin)
-    assert installed_plugin not in host.plugin_ids()
     assert all(impl.plugin_name != installed_plugin for impl in host.implementations("tc_check_checkout"))
+    assert installed_plugin not in host.plugin_ids()
+    assert installed_plugin not in [info.id for info in host.infos()]
+
+
+def test_a_disabled_plugin_is_not_listed_and_infos_still_works() -> None:
+    # pluggy keeps a blocked name with no plugin object: listing must skip it, not fail on it (plugins list,
+    # GET /api/platform/plugins and the admin plugin list call infos()).
+    host = PluginHost(load_entry_points=False, disabled={"turned-off"}, plugins={"veto": CheckoutVeto()})
+
+    assert host.plugin_ids() == ["veto"]
+    assert [info.id for info in host.infos()] == ["veto"]
 
 
 # --- register / unregister at run time --------------------------------------------------------------------------------

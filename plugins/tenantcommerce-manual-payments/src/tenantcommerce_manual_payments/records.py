@@ -101,7 +101,7 @@ async def create_payment(
     """Insert a pending payment, or return the one already made with ``request.idempotency_key``.
 
     Raises:
-        Conflict: the key was used for another payment (another checkout, amount, currency or method).
+        Conflict: the key was used for a payment of another amount, currency or method.
     """
     for _ in range(_REFERENCE_ATTEMPTS):
         row = await conn.fetchrow(
@@ -132,11 +132,12 @@ async def create_payment(
         if existing is None:
             continue  # the reference collided with another payment's: draw again
         payment = _payment(existing)
-        asked = (method, request.checkout_id, request.amount_minor, request.currency)
-        if (payment.method, payment.checkout_id, payment.amount_minor, payment.currency) != asked:
+        # The key alone names the payment (the checkout may be re-created around it); asking for another amount,
+        # currency or method with it is a mistake of the caller's.
+        if (payment.method, payment.amount_minor, payment.currency) != (method, request.amount_minor, request.currency):
             raise Conflict(
                 "this idempotency key was already used for another payment: use a new key for a new payment",
-                errors=[FieldError("idempotency_key", "already used for another payment")],
+                errors=[FieldError("idempotency_key", "already used for a payment of another amount or method")],
             )
         return payment
     raise RuntimeError(f"no free payment reference after {_REFERENCE_ATTEMPTS} attempts")
@@ -181,8 +182,7 @@ async def list_payments(
 async def refunds_of(conn: Connection, store_id: UUID, payment_id: UUID) -> list[ManualRefund]:
     """The refunds of a payment, oldest first."""
     rows = await conn.fetch(
-        f"SELECT {_REFUND_COLUMNS} FROM manual_refunds WHERE store_id = $1 AND payment_id = $2 "
-        "ORDER BY created_at, id",
+        f"SELECT {_REFUND_COLUMNS} FROM manual_refunds WHERE store_id = $1 AND payment_id = $2 ORDER BY created_at, id",
         store_id,
         payment_id,
     )
@@ -245,7 +245,9 @@ async def mark_paid(
     return _payment(row), True
 
 
-async def refund(conn: Connection, store_id: UUID, request: RefundRequest, *, method: Method | None = None) -> ManualRefund:
+async def refund(
+    conn: Connection, store_id: UUID, request: RefundRequest, *, method: Method | None = None
+) -> ManualRefund:
     """Record a refund of a paid payment; the same ``idempotency_key`` returns the same refund.
 
     Raises:

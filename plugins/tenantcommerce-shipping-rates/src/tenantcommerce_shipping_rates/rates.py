@@ -87,9 +87,9 @@ class RateUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     kind: RateKind | msgspec.UnsetType = msgspec.UNSET
     countries: Countries | msgspec.UnsetType = msgspec.UNSET
     band_min: BandBound | msgspec.UnsetType = msgspec.UNSET
-    band_max: BandBound | None | msgspec.UnsetType = msgspec.UNSET
-    free_over_minor: Minor | None | msgspec.UnsetType = msgspec.UNSET
-    estimated_days: Days | None | msgspec.UnsetType = msgspec.UNSET
+    band_max: BandBound | msgspec.UnsetType | None = msgspec.UNSET
+    free_over_minor: Minor | msgspec.UnsetType | None = msgspec.UNSET
+    estimated_days: Days | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
     position: Position | msgspec.UnsetType = msgspec.UNSET
 
@@ -113,9 +113,7 @@ def input_of(rate: Rate) -> RateInput:
 def updated(current: RateInput, update: RateUpdate) -> RateInput:
     """``current`` with the fields ``update`` sets."""
     changes = {
-        field: value
-        for field in update.__struct_fields__
-        if (value := getattr(update, field)) is not msgspec.UNSET
+        field: value for field in update.__struct_fields__ if (value := getattr(update, field)) is not msgspec.UNSET
     }
     return msgspec.structs.replace(current, **changes)
 
@@ -143,13 +141,9 @@ def rule_errors(rate: RateInput) -> list[FieldError]:
         if rate.band_max is not None:
             errors.append(FieldError("band_max", "a flat rate has no band: leave band_max null"))
     elif rate.band_max is not None and rate.band_max <= rate.band_min:
-        errors.append(
-            FieldError("band_max", "must be greater than band_min (the band is band_min <= x < band_max)")
-        )
+        errors.append(FieldError("band_max", "must be greater than band_min (the band is band_min <= x < band_max)"))
     if rate.free_over_minor == 0:
-        errors.append(
-            FieldError("free_over_minor", "0 would make the rate always free: set amount_minor to 0 instead")
-        )
+        errors.append(FieldError("free_over_minor", "0 would make the rate always free: set amount_minor to 0 instead"))
     return errors
 
 

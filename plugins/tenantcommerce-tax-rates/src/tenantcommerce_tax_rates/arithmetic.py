@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import msgspec
+from tenantcommerce.plugins import TaxComponent, TaxedLine, TaxRequest, TaxResult
 
-from tenantcommerce.plugins.providers import TaxComponent, TaxedLine, TaxRequest, TaxResult
 from tenantcommerce_tax_rates.settings import Rounding, TaxRatesSettings
 
 BASIS_POINTS = 10_000

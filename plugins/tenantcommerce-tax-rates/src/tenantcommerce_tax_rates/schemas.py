@@ -7,7 +7,6 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-
 from tenantcommerce.fields import Text100
 
 CountryCode = Annotated[
@@ -48,9 +47,9 @@ class TaxRateUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     name: Text100 | msgspec.UnsetType = msgspec.UNSET
     country: CountryCode | msgspec.UnsetType = msgspec.UNSET
     rate_bp: RateBp | msgspec.UnsetType = msgspec.UNSET
-    region: RegionCode | None | msgspec.UnsetType = msgspec.UNSET
+    region: RegionCode | msgspec.UnsetType | None = msgspec.UNSET
     applies_to_shipping: bool | msgspec.UnsetType = msgspec.UNSET
-    tax_code: TaxCode | None | msgspec.UnsetType = msgspec.UNSET
+    tax_code: TaxCode | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class TaxRateOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 from tenantcommerce.db.migration_helpers import create_tenant_table
 
 revision = "manual_payments_0001"
@@ -52,7 +51,9 @@ def upgrade() -> None:
         "manual_payments",
         ["store_id", "status", sa.text("created_at DESC")],
     )
-    op.create_index("ix_manual_payments_store_id_created_at", "manual_payments", ["store_id", sa.text("created_at DESC")])
+    op.create_index(
+        "ix_manual_payments_store_id_created_at", "manual_payments", ["store_id", sa.text("created_at DESC")]
+    )
     create_tenant_table(
         "manual_refunds",
         sa.Column("payment_id", sa.Uuid(), nullable=False),
