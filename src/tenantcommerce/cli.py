@@ -108,7 +108,7 @@ def serve(host: str, port: int, workers: int) -> None:
         try:
             migrations = Migrations(settings)
             await database.check_runtime_role(migrations.roles)
-            await database.check_schema_current(migrations.version_heads())
+            await database.check_schema_current(migrations.version_heads(), migrations.revisions())
         finally:
             await database.close()
 
@@ -303,13 +303,18 @@ def check() -> None:
 @db.command()
 @_fail_clearly
 def prune() -> None:
-    """Delete expired sessions, spent reset tokens and old invitations (safe to run any time, e.g. hourly)."""
+    """Delete expired sessions, spent reset tokens, old invitations and delivered events (the worker does it
+    hourly; safe to run any time)."""
     from tenantcommerce.auth.maintenance import prune as prune_identity
+    from tenantcommerce.jobs.outbox import prune_outbox
 
-    pruned = _run(_with_database(_settings(), prune_identity))
+    async def both(database: Any) -> tuple[Any, int]:
+        return await prune_identity(database), await prune_outbox(database)
+
+    pruned, events = _run(_with_database(_settings(), both))
     click.echo(
-        f"Deleted {pruned.sessions} session(s), {pruned.password_reset_tokens} reset token(s) and "
-        f"{pruned.store_invitations} invitation(s)."
+        f"Deleted {pruned.sessions} session(s), {pruned.password_reset_tokens} reset token(s), "
+        f"{pruned.store_invitations} invitation(s) and {events} delivered event(s)."
     )
 
 

@@ -101,7 +101,7 @@ class Runtime:
         await database.connect()
         try:
             self.role = await database.check_runtime_role(self.roles)
-            await database.check_schema_current(self.migrations.version_heads())
+            await database.check_schema_current(self.migrations.version_heads(), self.migrations.revisions())
             resolver = StoreResolver(database, self.store_cache, ttl=self.settings.store_cache_ttl)
             await resolver.start_listening()
         except BaseException:

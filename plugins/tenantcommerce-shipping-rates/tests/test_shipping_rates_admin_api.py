@@ -40,6 +40,9 @@ async def test_a_merchant_creates_reads_lists_changes_and_deletes_a_rate(shippin
     assert (changed.json()["amount_minor"], changed.json()["estimated_days"]) == (0, None)
     assert changed.json()["countries"] == ["DE", "AT"], "fields left out of a PATCH stay"
 
+    unchanged = await client.patch(url, json={}, headers=merchant.headers)
+    assert unchanged.json() == changed.json(), "an empty change changes nothing, not even updated_at"
+
     deleted = await client.delete(url, headers=merchant.headers)
     assert deleted.status_code == 204
     assert (await client.get(url)).status_code == 404
@@ -203,6 +206,7 @@ async def test_another_stores_rate_is_404_and_left_alone(shipping_merchant: Any,
     shipping_problem(await client.patch(url, json={"amount_minor": 1}, headers=merchant.headers), 404)
     shipping_problem(await client.delete(url, headers=merchant.headers), 404)
     shipping_problem(await client.get(merchant.rates_url(mine, str(uuid.uuid4()))), 404)
+    shipping_problem(await client.get(merchant.rates_url(mine, "not-a-uuid")), 404)
 
     assert (await client.get(merchant.rates_url(other, theirs["id"]))).json() == theirs
     assert (await client.get(merchant.rates_url(mine))).json()["total"] == 0

@@ -121,6 +121,7 @@ async def test_without_a_store_the_runtime_role_sees_no_rates(tc_database: Datab
         ("kind, amount_minor, free_over_minor", "'flat', 1, 0"),
         ("kind, amount_minor, countries", "'flat', 1, ARRAY['de']"),
         ("kind, amount_minor, countries", "'flat', 1, ARRAY['DEU']"),
+        ("kind, amount_minor, countries", "'flat', 1, ARRAY[NULL, 'DE']"),
         ("kind, amount_minor, estimated_days", "'flat', 1, 400"),
     ],
 )

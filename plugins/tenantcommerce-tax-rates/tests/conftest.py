@@ -3,7 +3,6 @@
 * ``tax_owner``: ``client`` signed in as the owner of two stores, ``tax-a`` (EUR) and ``tax-b`` (USD), both with the
   plugin enabled through the core admin API; it sends requests with the CSRF header.
 * ``tax_insert_rate``: inserts a rate row for a store as the runtime role (inside the store's transaction).
-* ``tax_stored_heads_only`` (autouse): a workaround for a core bug, see its docstring.
 """
 
 from __future__ import annotations
@@ -15,34 +14,13 @@ from uuid import UUID
 
 import pytest
 import pytest_asyncio
-from alembic.script import ScriptDirectory
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from tenantcommerce.db.database import Database
-from tenantcommerce.db.migrate import Migrations
 from tenantcommerce.testing.accounts import csrf_headers, sign_up_and_in
 from uuid_utils.compat import uuid7
 
 PLUGIN_ID = "tax-rates"
-
-
-@pytest.fixture(autouse=True)
-def tax_stored_heads_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workaround for a core bug (reported to the lead): ``Migrations.heads()`` lists the core's ``0004`` although
-    ``alembic_version`` never holds it once a plugin branch ``depends_on`` it, so ``check_schema_current`` refuses to
-    start the app. Here ``heads()`` leaves out heads that another head depends on, as Alembic stores them. Delete
-    this fixture once the core's ``heads()`` does so itself (it is then a no-op)."""
-    listed_heads = Migrations.heads
-
-    def stored_heads(self: Migrations) -> list[str]:
-        script = ScriptDirectory.from_config(self.config())
-        heads = listed_heads(self)
-        implied = {
-            rev.revision for head in heads for rev in script.iterate_revisions(head, "base") if rev.revision != head
-        }
-        return sorted(set(heads) - implied)
-
-    monkeypatch.setattr(Migrations, "heads", stored_heads)
 
 
 @dataclass
@@ -74,6 +52,13 @@ class TaxOwner:
         """``PATCH /api/admin/{slug}/plugins/tax-rates`` (the core's enable/configure endpoint)."""
         return await self.patch(f"/api/admin/{slug}/plugins/{PLUGIN_ID}", body)
 
+    async def plugin_view(self, slug: str) -> dict[str, Any]:
+        """``GET /api/admin/{slug}/plugins/tax-rates``: the core's view of the plugin in the store."""
+        response = await self.get(f"/api/admin/{slug}/plugins/{PLUGIN_ID}")
+        assert response.status_code == 200, response.text
+        view: dict[str, Any] = response.json()
+        return view
+
     async def create_rate(self, slug: str, **body: Any) -> dict[str, Any]:
         """Create a rate that must be accepted; the answer's body."""
         response = await self.post(self.rates(slug), body)
@@ -89,7 +74,7 @@ async def tax_owner(client: AsyncTestClient[Litestar]) -> TaxOwner:
     owner = TaxOwner(client=client, headers=await csrf_headers(client), a="tax-a", b="tax-b")
     for slug, currency in ((owner.a, "EUR"), (owner.b, "USD")):
         created = await owner.post("/api/stores", {"slug": slug, "name": slug.title(), "currency": currency})
-        assert created.status_code in (200, 201), created.text
+        assert created.status_code == 201, created.text
         enabled = await owner.configure(slug, {"enabled": True})
         assert enabled.status_code == 200, enabled.text
     return owner

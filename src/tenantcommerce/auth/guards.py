@@ -92,6 +92,11 @@ async def staff_signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: Bas
         raise AuthenticationRequired("sign in at /api/auth/login first")
 
 
+async def store_member(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the caller (session or API token) may act for the request's store (401 anonymous, 404 otherwise)."""
+    await permissions_in_store(connection)
+
+
 def requires(permission: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
     """Guard: the caller holds ``permission`` in the request's store."""
 

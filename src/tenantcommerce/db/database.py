@@ -187,7 +187,7 @@ class Database:
             )
         return str(row["rolname"])
 
-    async def check_schema_current(self, heads: Iterable[str]) -> None:
+    async def check_schema_current(self, heads: Iterable[str], known: Iterable[str] | None = None) -> None:
         """Refuse a schema older (or other) than the migrations installed.
 
         Raises:
@@ -204,6 +204,13 @@ class Database:
                     "the runtime role cannot read alembic_version: run `tenantcommerce db upgrade`"
                 ) from None
         found = {row["version_num"] for row in rows}
+        unknown = found - set(known) if known is not None else set()
+        if unknown:
+            raise DatabaseSetupError(
+                f"the database holds revisions no installed package provides: {sorted(unknown)}. A plugin "
+                "with tables was uninstalled or disabled: reinstall (or re-enable) it, then remove its tables with "
+                "`tenantcommerce db downgrade <branch>@base` before uninstalling it"
+            )
         if found != expected:
             raise DatabaseSetupError(
                 f"the database schema is not current (at {sorted(found) or 'nothing'}, installed "

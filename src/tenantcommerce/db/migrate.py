@@ -82,6 +82,10 @@ class Migrations:
         """Revision ids of every head (core and plugins)."""
         return sorted(ScriptDirectory.from_config(self.config()).get_heads())
 
+    def revisions(self) -> list[str]:
+        """Every revision id installed (core and plugins)."""
+        return sorted(script.revision for script in ScriptDirectory.from_config(self.config()).walk_revisions())
+
     def version_heads(self) -> list[str]:
         """What ``alembic_version`` holds once every head is applied: the heads, less those another head depends
         on. (A plugin branch's first revision has ``depends_on`` a core revision; Alembic then records only the

@@ -23,6 +23,7 @@ from tenantcommerce.plugins.events import EVENT_KINDS
 from tenantcommerce.tenancy.context import current_store, use_store
 
 if TYPE_CHECKING:
+    from tenantcommerce.db.database import Database
     from tenantcommerce.runtime import Runtime
 
 _log = structlog.get_logger("tenantcommerce.jobs")
@@ -145,3 +146,27 @@ async def deliver_event(runtime: Runtime, store_id: UUID, event_id: UUID) -> Non
             )
     if failures:
         raise EventDeliveryFailed(f"event {kind.name} {event_id}: " + "; ".join(failures))
+
+
+KEEP_DELIVERED_EVENTS_DAYS = 7
+
+
+async def prune_outbox(database: Database, *, keep_days: int = KEEP_DELIVERED_EVENTS_DAYS) -> int:
+    """Delete events delivered more than ``keep_days`` ago (their delivery records go with them), store by store:
+    each store's rows are deleted in a transaction scoped to it, as the runtime role.
+
+    Returns:
+        How many events were deleted.
+    """
+    async with database.pool.acquire() as conn:
+        store_ids = [row["id"] for row in await conn.fetch("SELECT id FROM stores")]
+    deleted = 0
+    for store_id in store_ids:
+        async with database.store_transaction(store_id, readonly=False) as conn:
+            status = await conn.execute(
+                "DELETE FROM outbox_events WHERE store_id = $1 AND delivered_at < now() - make_interval(days => $2)",
+                store_id,
+                keep_days,
+            )
+        deleted += int(status.split()[-1])
+    return deleted

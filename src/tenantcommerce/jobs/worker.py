@@ -20,7 +20,7 @@ from procrastinate import PsycopgConnector, RetryStrategy
 from sqlalchemy.exc import IntegrityError
 
 from tenantcommerce.db.urls import asyncpg_dsn
-from tenantcommerce.jobs.outbox import _DEFER_SQL, DELIVER_TASK, EVENTS_QUEUE, deliver_event, delivery_job
+from tenantcommerce.jobs.outbox import _DEFER_SQL, DELIVER_TASK, EVENTS_QUEUE, deliver_event, delivery_job, prune_outbox
 from tenantcommerce.tenancy.context import platform_scope
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ RELAY_AFTER_SECONDS = 60
 """The relay re-queues events still undelivered this long after they were written."""
 RELAY_BATCH = 500
 GIVE_UP_AFTER_ATTEMPTS = 100
-"""Delivery runs (each with its own retries) after which the relay stops re-queueing an event."""
+"""Delivery runs in all (each retry counts) after which the relay stops re-queueing an event."""
 
 
 def build_job_app(runtime: Runtime) -> procrastinate.App:
@@ -62,6 +62,7 @@ def build_job_app(runtime: Runtime) -> procrastinate.App:
         from tenantcommerce.auth.maintenance import prune as prune_identity
 
         await prune_identity(runtime.database)
+        await prune_outbox(runtime.database)
 
     for registered in runtime.plugins.host.registrations.jobs:
         _add_plugin_job(app, runtime, registered.plugin_id, registered.value)
@@ -110,6 +111,8 @@ async def run_worker(runtime: Runtime, *, concurrency: int = 4, wait: bool = Tru
     """Run the worker of ``runtime`` (started) until cancelled; with ``wait=False``, until no job is ready."""
     app = build_job_app(runtime)
     async with app.open_async():
+        # Finished jobs would pile up (the relay alone adds 1,440 a day); failed ones stay for inspection.
+        options.setdefault("delete_jobs", "successful")
         await app.run_worker_async(concurrency=concurrency, wait=wait, install_signal_handlers=False, **options)
 
 

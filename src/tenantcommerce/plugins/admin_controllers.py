@@ -58,18 +58,30 @@ def _installed(runtime: Runtime, plugin_id: str) -> PluginInfo:
         raise NotFound(f"no plugin {plugin_id!r} is installed") from None
 
 
+async def _warnings_of(runtime: Runtime, store: StoreContext) -> tuple[frozenset[str], list[StoreWarning]]:
+    """The store's enabled plugins and every warning they report (``tc_collect_store_warnings``, called once)."""
+    plugins = await runtime.plugins.for_store(store)
+    enabled = frozenset(plugin.plugin_id for plugin in plugins.plugin_set)
+    return enabled, await plugins.collect_store_warnings()
+
+
 async def _view(
-    runtime: Runtime, store: StoreContext, info: PluginInfo, row: StorePlugin | None, state: dict[str, Any]
+    runtime: Runtime,
+    store: StoreContext,
+    info: PluginInfo,
+    row: StorePlugin | None,
+    state: dict[str, Any],
+    warned: tuple[frozenset[str], list[StoreWarning]] | None = None,
 ) -> StorePluginView:
     enabled = bool(row and row.enabled)
     warnings: list[StoreWarning] = []
     if enabled:
-        plugins = await runtime.plugins.for_store(store)
-        if not plugins.plugin_set.is_enabled(info.id):
+        active, all_warnings = warned if warned is not None else await _warnings_of(runtime, store)
+        if info.id not in active:
             warnings.append(StoreWarning(message="the saved config no longer matches the plugin's settings: save "
                                          "it again", severity="error", plugin_id=info.id))  # fmt: skip
         else:
-            warnings = [w for w in await plugins.collect_store_warnings() if w.plugin_id == info.id]
+            warnings = [warning for warning in all_warnings if warning.plugin_id == info.id]
     return StorePluginView(
         plugin=info,
         enabled=enabled,
@@ -132,8 +144,9 @@ class StorePluginsController(Controller):
             rows = {row.plugin_id: row for row in await session.scalars(select(StorePlugin))}
             states = {row.plugin_id: dict(row.state) for row in await session.scalars(select(StorePluginState))}
         infos = runtime.plugin_host.infos()
+        warned = await _warnings_of(runtime, store)
         items = [
-            await _view(runtime, store, info, rows.get(info.id), states.get(info.id, {}))
+            await _view(runtime, store, info, rows.get(info.id), states.get(info.id, {}), warned)
             for info in infos[offset : offset + limit]
         ]
         return Page(items=items, limit=limit, offset=offset, total=len(infos))

@@ -137,6 +137,11 @@ class PluginHost:
                 self.manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
             except pluggy.PluginValidationError as exc:
                 raise PluginSetupError(f"an installed plugin does not match the hook specs: {exc}") from exc
+            except Exception as exc:
+                raise PluginSetupError(
+                    f"an installed plugin cannot be loaded: {exc!r} (fix it, uninstall it, or name it in "
+                    "TC_DISABLED_PLUGINS)"
+                ) from exc
         for plugin_id, plugin in (plugins or {}).items():
             self._register(plugin, plugin_id)
         self.registrations = Registrations()
@@ -190,6 +195,11 @@ class PluginHost:
     # --- validation -------------------------------------------------------------------------------------------------
 
     def _validate_all(self) -> None:
+        for name, plugin in self.manager.list_name_plugin():
+            if plugin is not None and not PLUGIN_ID.match(name):
+                raise PluginSetupError(
+                    f"plugin id {name!r} (its entry-point name) is invalid: use lowercase letters, digits and dashes"
+                )
         for name, caller in vars(self.manager.hook).items():
             if not isinstance(caller, pluggy.HookCaller):
                 continue
@@ -310,7 +320,10 @@ class PluginHost:
 
     def plugin_ids(self) -> list[str]:
         """Ids of every registered plugin, sorted."""
-        return sorted(name for name, _ in self.manager.list_name_plugin() if name is not None)
+        # A plugin blocked by TC_DISABLED_PLUGINS stays listed with ``None`` in its place.
+        return sorted(
+            name for name, plugin in self.manager.list_name_plugin() if name is not None and plugin is not None
+        )
 
     def has_plugin(self, plugin_id: str) -> bool:
         """Whether ``plugin_id`` is registered."""

@@ -13,7 +13,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.types import Guard
 
-from tenantcommerce.auth.guards import requires, staff_signed_in
+from tenantcommerce.auth.guards import requires, store_member
 from tenantcommerce.errors import NotFound
 from tenantcommerce.plugins.admin_controllers import (
     StorePluginUpdate,
@@ -43,13 +43,14 @@ def plugin_routers(runtime: Runtime, *, only: str | None = None) -> list[Router]
     """A router per plugin and scope, under :data:`~tenantcommerce.plugins.registrations.ROUTE_PREFIXES`
     (``only``: of that plugin alone)."""
     routers = []
+    managed: set[str] = set()
     for registered in runtime.plugin_host.registrations.routes:
         plugin_id, routes = registered.plugin_id, registered.value
         if only is not None and plugin_id != only:
             continue
         guards: list[Guard] = []
         if routes.scope == "admin":
-            guards = [staff_signed_in, plugin_enabled(runtime, plugin_id)]
+            guards = [store_member, plugin_enabled(runtime, plugin_id)]
         elif routes.scope == "storefront":
             guards = [plugin_enabled(runtime, plugin_id)]
         routers.append(
@@ -60,7 +61,8 @@ def plugin_routers(runtime: Runtime, *, only: str | None = None) -> list[Router]
                 tags=[f"plugin: {plugin_id}"],
             )
         )
-        if routes.scope == "admin":
+        if routes.scope == "admin" and plugin_id not in managed:
+            managed.add(plugin_id)
             routers.append(_management_router(plugin_id))
     return routers
 

@@ -7,8 +7,8 @@ Fixtures:
 * ``postgres``: a fresh :class:`~tenantcommerce.testing.TestDatabase` cloned from the template, dropped afterwards.
 * ``tc_settings``: :class:`~tenantcommerce.Settings` for that database.
 * ``register_plugin``: registers a test plugin object in ``app`` and removes it afterwards.
-* ``app``: ``create_app(tc_settings)``; ``client``: an async Litestar test client on ``http://localhost`` with the
-  app started; ``two_stores``: stores ``alpha`` (EUR) and ``bravo`` (USD) with products;
+* ``app``: ``create_app(tc_settings)``; ``client``: an async Litestar test client on ``http://shop.test`` (the apex
+  of ``TC_BASE_DOMAIN``) with the app started; ``two_stores``: stores ``alpha`` (EUR) and ``bravo`` (USD) with products;
   ``tc_database``: runtime-role connections on the test's event loop.
 """
 

@@ -190,7 +190,6 @@ def test_an_invalid_plugin_id_is_refused(plugin_id: str) -> None:
         PluginHost(load_entry_points=False, plugins={plugin_id: CheckoutVeto()})
 
     assert "invalid" in raised.value.detail
-    assert not PluginHost(load_entry_points=False).has_plugin(plugin_id)
 
 
 @pytest.mark.parametrize("plugin_id", ["a", "shipping-rates", "p2p", "x" * 50])
@@ -385,8 +384,8 @@ def test_a_host_from_settings_blocks_the_disabled_plugins() -> None:
 
 @pytest.fixture
 def installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A distribution ``tc-fake-plugin`` 1.2.3 on ``sys.path`` with an entry point ``fake-<random>`` in group
-    ``tenantcommerce``; return the entry point's name (the plugin id)."""
+    """A distribution ``tc-fake-plugin-<random>`` 1.2.3 on ``sys.path`` with an entry point ``fake-<random>`` in
+    group ``tenantcommerce``; return the entry point's name (the plugin id)."""
     suffix = uuid4().hex[:8]
     module = f"tc_fake_plugin_{suffix}"
     plugin_id = f"fake-{suffix}"
@@ -416,8 +415,7 @@ def test_installed_plugins_are_discovered_by_entry_point_with_their_distribution
 
     info = host.info(installed_plugin)
     assert info.hooks == ("tc_check_checkout",)
-    assert info.distribution is not None
-    assert info.distribution.startswith("tc-fake-plugin-")
+    assert info.distribution == "tc-fake-plugin-" + installed_plugin.removeprefix("fake-")
     assert info.version == "1.2.3"
 
 

@@ -24,7 +24,7 @@ class RateTableCarrier:
         """Every active rate of the store that applies to ``request`` (see :mod:`~.quoting`), in
         ``request.currency``; none when no rate covers the destination or the parcel."""
         async with plugin.transaction() as conn:
-            rates = await storage.active_rates(conn, plugin.store_id, request.currency)
+            rates = await storage.active_rates(conn, plugin.store_id, ctx.currency)
         settings = settings_of(plugin.config)
         return quotes_for(rates, request, default_estimated_days=settings.default_estimated_days)
 

@@ -149,6 +149,8 @@ async def update_rate(conn: Connection, store_id: UUID, rate_id: UUID, update: R
     """
     current = await get_rate(conn, store_id, rate_id, currency, lock=True)
     data = checked(updated(input_of(current), update))
+    if data == input_of(current):
+        return current  # nothing changes: keep updated_at
     try:
         row = await conn.fetchrow(
             f"""

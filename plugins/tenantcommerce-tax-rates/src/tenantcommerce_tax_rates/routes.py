@@ -30,7 +30,7 @@ class TaxRatesController(Controller):
 
     path = "/rates"
     tags = ["plugin: tax-rates"]
-    security = [{"session": []}, {"bearer": []}]
+    security = [{"session": []}]  # the core mounts plugin admin routes for signed-in staff sessions only
 
     @get("/", guards=[requires("settings:read")], responses=problem_responses(400, 401, 403, 404))
     async def list_rates(

@@ -36,7 +36,8 @@ def upgrade() -> None:
         # `flat` first: tools that pick the first allowed value get a row every other check accepts.
         sa.CheckConstraint("kind IN ('flat', 'weight', 'order_value')", name=op.f("ck_shipping_rates_kind")),
         sa.CheckConstraint(
-            "array_to_string(countries, ',') ~ '^([A-Z]{2}(,[A-Z]{2})*)?$'", name=op.f("ck_shipping_rates_countries")
+            "array_position(countries, NULL) IS NULL AND array_to_string(countries, ',') ~ '^([A-Z]{2}(,[A-Z]{2})*)?$'",
+            name=op.f("ck_shipping_rates_countries"),
         ),
         sa.CheckConstraint("band_min >= 0", name=op.f("ck_shipping_rates_band_min")),
         sa.CheckConstraint("band_max IS NULL OR band_max > band_min", name=op.f("ck_shipping_rates_band_max")),
