@@ -32,10 +32,6 @@ from tenantcommerce.testing.plugins import enable_plugin
 
 SETTINGS_VARIABLES = tuple("TC_" + name.upper() for name in Settings.__struct_encode_fields__)
 PROBE = "cli-probe"
-BLOCKED_IDS_BUG = (
-    "core bug: PluginHost.plugin_ids() lists the ids TC_DISABLED_PLUGINS blocks (pluggy keeps them with no plugin), "
-    "so infos() raises KeyError (see the report)"
-)
 
 
 class ProbeSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -148,7 +144,6 @@ def test_plugins_list_shows_a_plugins_origin_and_hooks(env: dict[str, str | None
     assert lines[at + 1] == "    hooks: tc_register_cli_commands, tc_register_settings_schemas"
 
 
-@pytest.mark.xfail(strict=True, reason=BLOCKED_IDS_BUG)
 def test_plugins_list_shows_plugins_disabled_by_the_setting(tmp_path: Path) -> None:
     ids = installed_ids()
     disabled = sorted({"ghost-plugin", *ids[:1]})

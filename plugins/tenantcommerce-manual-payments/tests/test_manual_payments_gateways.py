@@ -154,6 +154,13 @@ async def test_a_method_not_turned_on_is_refused(
     assert await payment_rows(store) == []
 
 
+async def test_an_amount_beyond_a_bigint_is_refused(shop: Any, mp_request: MakeRequest) -> None:
+    with pytest.raises(BusinessRuleError) as refused:
+        await bank.create_payment(shop.ctx, mp_request(amount=2**63), shop.plugin)
+    assert [error.field for error in refused.value.errors] == ["amount_minor"]
+    assert await payment_rows(shop) == []
+
+
 async def test_an_overlong_idempotency_key_is_bad_input(shop: Any, mp_request: MakeRequest) -> None:
     with pytest.raises(InputError) as refused:
         await bank.create_payment(shop.ctx, mp_request("k" * 256), shop.plugin)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import httpx
@@ -16,31 +14,6 @@ from litestar.testing import AsyncTestClient
 from tenantcommerce.testing.accounts import csrf_headers, sign_up_and_in
 
 PLUGIN_ID = "shipping-rates"
-
-
-@pytest.fixture(autouse=True)
-def shipping_implied_heads_workaround(monkeypatch: pytest.MonkeyPatch) -> None:
-    """WORKAROUND for a core bug (reported to the lead; remove once ``Migrations.heads`` is fixed).
-
-    ``Migrations.heads()`` returns every head of the script directory, including the core's ``0004`` that plugin
-    branches name in ``depends_on``; Alembic does not keep such an implied head in ``alembic_version``, so with any
-    plugin branch installed the app refuses to start ("the database schema is not current"). This applies the fix:
-    leave out heads that another head depends on.
-    """
-    from alembic.script import ScriptDirectory
-    from tenantcommerce.db.migrate import Migrations
-
-    def heads(self: Migrations) -> list[str]:
-        script = ScriptDirectory.from_config(self.config())
-        found = set(script.get_heads())
-        implied = {
-            rev.revision for head in found for rev in script.iterate_revisions(head, "base") if rev.revision != head
-        }
-        return sorted(found - implied)
-
-    monkeypatch.setattr(Migrations, "heads", heads)
-
-
 PROBLEM_PREFIX = "urn:tenantcommerce:problem:"
 
 
@@ -61,17 +34,11 @@ class Merchant:
             await self.set_plugin(slug, enabled=True)
         return slug
 
-    async def set_plugin(self, slug: str, **changes: Any) -> None:
-        """``PATCH /api/admin/{slug}/plugins/shipping-rates`` with ``changes`` (``enabled``, ``config``)."""
+    async def set_plugin(self, slug: str, **changes: Any) -> httpx.Response:
+        """``PATCH /api/admin/{slug}/plugins/shipping-rates`` with ``changes``; asserts 200."""
         response = await self.client.patch(f"/api/admin/{slug}/plugins/{PLUGIN_ID}", json=changes, headers=self.headers)
-        if response.status_code == 404 and response.json().get("detail") == "Not Found":
-            # WORKAROUND for a core bug (reported to the lead): the plugin's own admin router, mounted at
-            # /api/admin/{slug}/plugins/shipping-rates, shadows the core's PATCH /api/admin/{slug}/plugins/{plugin_id}
-            # (Litestar does not fall back from a static segment to a parameter), so the request never reaches
-            # the core. Make the same change through the service that handler calls, inside the app.
-            await asyncio.to_thread(self.client.blocking_portal.call, partial(_configure, self.client, slug, changes))
-            return
         assert response.status_code == 200, response.text
+        return response
 
     def rates_url(self, slug: str, rate_id: str | None = None) -> str:
         """The rates collection of store ``slug`` (or one rate of it)."""
@@ -90,22 +57,6 @@ class Merchant:
         response = await self.client.get(self.rates_url(slug), params={"limit": 100})
         assert response.status_code == 200, response.text
         return [rate["name"] for rate in response.json()["items"]]
-
-
-async def _configure(client: AsyncTestClient[Litestar], slug: str, changes: dict[str, Any]) -> None:
-    """What ``PATCH /api/admin/{slug}/plugins/{plugin_id}`` does, run on the app's own loop."""
-    from tenantcommerce.app import runtime_of
-    from tenantcommerce.plugins.services import configure_plugin
-    from tenantcommerce.tenancy.context import use_store
-
-    runtime = runtime_of(client.app)
-    store = await runtime.resolver.by_slug(slug)
-    assert store is not None
-    with use_store(store):
-        async with runtime.database.session() as session:
-            await configure_plugin(session, runtime.plugin_host, PLUGIN_ID, **changes)
-            await session.commit()
-    await runtime.resolver.invalidate(store.id)
 
 
 @pytest_asyncio.fixture

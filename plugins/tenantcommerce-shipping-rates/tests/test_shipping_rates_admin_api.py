@@ -253,6 +253,16 @@ async def test_reading_needs_settings_read_changing_needs_settings_write_and_str
     shipping_problem(await stranger.get(url), 404)
     shipping_problem(await stranger.patch(url, json={"amount_minor": 1}, headers=stranger.csrf), 404)
 
+    made = await client.post(
+        f"/api/admin/{slug}/tokens", json={"name": "reader", "permissions": ["settings:read"]}, headers=merchant.headers
+    )
+    assert made.status_code == 201, made.text
+    token: Any = AsyncTestClient(client.app, base_url=str(client.base_url))
+    token.blocking_portal = client.blocking_portal
+    bearer = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert (await token.get(url, headers=bearer)).json() == rate
+    shipping_problem(await token.patch(url, json={"amount_minor": 1}, headers=bearer), 403)
+
     assert (await client.get(url)).json() == rate
 
 

@@ -9,8 +9,9 @@ from litestar import Litestar
 from tenantcommerce.app import runtime_of
 from tenantcommerce.db.database import Database
 from tenantcommerce.errors import BusinessRuleError
-from tenantcommerce.plugins import PluginToggled
+from tenantcommerce.plugins import Address, PluginHost, PluginToggled, ShippingLine, ShippingRequest
 from tenantcommerce.plugins.enablement import decode_config
+from tenantcommerce.plugins.facade import Plugins
 from tenantcommerce.tenancy.services import create_store
 from tenantcommerce.testing.plugins import enable_plugin, plugin_context, run_pending_jobs, store_context
 
@@ -132,3 +133,44 @@ def test_invalid_settings_are_refused_naming_the_field(app: Litestar, config: di
 
     assert [error.field for error in refused.value.errors] == [field]
     assert decode_config(host, "shipping-rates", {}) == ShippingRatesSettings()
+
+
+async def test_enabling_with_invalid_settings_is_a_422_and_leaves_the_plugin_off(
+    shipping_merchant: Any, shipping_problem: Any, shipping_error_fields: Any
+) -> None:
+    merchant, client = shipping_merchant, shipping_merchant.client
+    slug = await merchant.open_store("seed-bad-config", enable=False)
+
+    refused = await client.patch(
+        f"/api/admin/{slug}/plugins/shipping-rates",
+        json={"enabled": True, "config": {"default_estimated_days": -1}},
+        headers=merchant.headers,
+    )
+
+    assert shipping_error_fields(shipping_problem(refused, 422)) == {"config.default_estimated_days"}
+    shipping_problem(await client.get(merchant.rates_url(slug)), 404)
+
+
+async def test_the_core_reaches_the_carrier_through_its_facade_only_while_the_plugin_is_enabled(
+    tc_database: Database,
+) -> None:
+    store = await create_store(tc_database, slug="facade", name="Facade", currency="EUR", owner_email="o@f.test")
+    plugins = Plugins(PluginHost(), tc_database, timeout=5)
+    request = ShippingRequest(
+        currency="EUR",
+        destination=Address(country="DE"),
+        lines=[ShippingLine(sku="A", quantity=1, unit_price_minor=1_000)],
+        subtotal_minor=1_000,
+    )
+    assert "rate-table" not in carrier_ids(await plugins.for_store(await store_context(tc_database, store.id)))
+
+    await enable_plugin(tc_database, store.id, "shipping-rates")
+    ctx = await store_context(tc_database, store.id)
+    await hooks.tc_on_plugin_enabled(ctx, ENABLED, plugin_context(tc_database, store.id, "shipping-rates"))
+    (carrier,) = [bound for bound in (await plugins.for_store(ctx)).shipping_carriers() if bound.id == "rate-table"]
+
+    assert [(quote.name, quote.amount_minor) for quote in await carrier.quote(request)] == [("Standard shipping", 0)]
+
+
+def carrier_ids(plugins: Any) -> list[str]:
+    return [bound.id for bound in plugins.shipping_carriers()]

@@ -273,6 +273,25 @@ async def test_changing_rates_needs_settings_write(tax_owner: Any, postgres: Tes
     assert await total(tax_owner, tax_owner.a) == 0
 
 
+async def test_an_api_token_works_within_its_permissions_and_its_own_store(tax_owner: Any) -> None:
+    created = await tax_owner.post(
+        f"/api/admin/{tax_owner.a}/tokens", {"name": "tax reader", "permissions": ["settings:read"]}
+    )
+    assert created.status_code in (200, 201), created.text
+    bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+    client = tax_owner.client
+    client.cookies.clear()  # the token alone, no session
+
+    read = await client.get(tax_owner.rates(tax_owner.a), headers=bearer)
+    write = await client.post(tax_owner.rates(tax_owner.a), json=VAT, headers=bearer)
+    other_store = await client.get(tax_owner.rates(tax_owner.b), headers=bearer)
+
+    assert read.status_code == 200, read.text
+    assert write.status_code == 403, write.text
+    assert "settings:write" in write.json()["detail"], "refused for the permission (bearer requests need no CSRF)"
+    assert other_store.status_code == 404, other_store.text
+
+
 async def test_the_routes_answer_404_while_the_plugin_is_disabled(tax_owner: Any) -> None:
     created = await tax_owner.create_rate(tax_owner.a, **VAT)
     disabled = await tax_owner.configure(tax_owner.a, {"enabled": False})

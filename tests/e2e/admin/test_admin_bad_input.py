@@ -3,7 +3,13 @@
 Each endpoint is described by its fields (kind, bounds, required or not); the cases are generated from that: each
 required field missing, wrong types, null, out-of-bounds and oversized values, NUL characters, unknown fields and
 malformed bodies. One test per endpoint sends all its cases and reports every wrong answer at once. After each case
-the store's rows, the global rows and the outbox are compared with what they were before.
+the store's rows (plugin config, state and events included), the global rows and the mail outbox are compared with
+what they were before.
+
+``PATCH /api/admin/{slug}/plugins/{plugin_id}`` is exercised on two test plugins with the same settings Struct:
+``badinput-plain`` (served by the core's ``{plugin_id}`` route) and ``badinput-probe``, which mounts admin routes of its
+own and so gets its management path from its own router. Routes a plugin mounts (``/plugins/<id>/...``) take the
+plugin's own schemas: the plugin's tests own their bad input, except for the probe's list, checked with the others.
 """
 
 from __future__ import annotations
@@ -11,13 +17,72 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import pytest
+from litestar import get
+
+from tenantcommerce import hookimpl
+from tenantcommerce.auth.guards import requires
+from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset, Page
+from tenantcommerce.plugins.registrations import Routes
 
 SLUG = "bad-shop"
 SHOP = f"/api/admin/{SLUG}"
+PLAIN = "badinput-plain"
+PROBE = "badinput-probe"
+PLUGIN_PATH = re.compile(r"^/api/admin/\{slug(?::[a-z]+)?\}/plugins/([a-z0-9-]+)(/.*)?$")
+"""``/plugins/<id>`` (a plugin's management path, the core's handler) or ``/plugins/<id>/...`` (mounted by it)."""
+PLUGIN_TABLES = ("store_plugins", "store_plugin_state", "outbox_events")
+
+
+class ProbeSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    greeting: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+    max_quantity: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
+
+
+class PlainPlugin:
+    """Settings only: its ``PATCH`` is the core's ``/plugins/{plugin_id}`` route."""
+
+    @hookimpl
+    def tc_register_settings_schemas(self, register: Callable[[type[msgspec.Struct]], None]) -> None:
+        register(ProbeSettings)
+
+
+class ProbePlugin(PlainPlugin):
+    """Settings and an admin list of its own (``GET /plugins/badinput-probe/items``)."""
+
+    def __init__(self) -> None:
+        @get("/items", guards=[requires("settings:read")])
+        async def items(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Page[dict[str, str]]:
+            return Page(items=[], limit=limit, offset=offset, total=0)
+
+        self.routes = Routes("admin", [items])
+
+    @hookimpl
+    def tc_register_routes(self, register: Callable[[Routes], None]) -> None:
+        register(self.routes)
+
+
+@pytest.fixture(autouse=True)
+def test_plugins(register_plugin: Callable[..., Any]) -> None:
+    """Both plugins, registered before the routes are enumerated (autouse fixtures come first)."""
+    register_plugin(PlainPlugin(), PLAIN)
+    register_plugin(ProbePlugin(), PROBE)
+
+
+def plugin_path(path: str) -> tuple[str, bool] | None:
+    """``(plugin_id, mounted)`` for a path under ``/plugins/<id>`` (``mounted``: a route the plugin added), else
+    ``None`` (the core's ``/plugins`` and ``/plugins/{plugin_id}`` included)."""
+    match = PLUGIN_PATH.match(path)
+    if match is None or match.group(1) is None:
+        return None
+    return match.group(1), match.group(2) is not None
+
+
 PROBLEM_PREFIX = "urn:tenantcommerce:problem:"
 
 
@@ -57,6 +122,7 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "int": [1.5, True, [], {}, "x", "1.5"],  # numeric strings: see test_json_bodies_are_typed_strictly
     "list": ["x", 1, {}, True],
     "dict": ["x", 1, [], True],
+    "bool": [1, 0, "true", "yes", 1.5, [], {}],
     "uuid": [123, "not-a-uuid", [], "", "00000000-0000-0000-0000-00000000000g"],
 }
 UNKNOWN_FIELDS: list[dict[str, Any]] = [
@@ -190,6 +256,12 @@ def written(admin_conn, store_snapshot, tc_mailer):
 
         async def snapshot(self) -> tuple[Any, ...]:
             store = await store_snapshot(self.store_id)
+            for table in PLUGIN_TABLES:
+                store[table] = await admin_conn.fetchval(
+                    f"SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), '') FROM {table} t"
+                    " WHERE t.store_id = $1",
+                    self.store_id,
+                )
             globals_ = await admin_conn.fetchrow(
                 "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM stores) AS stores,"
                 " (SELECT coalesce(string_agg(m::text, ',' ORDER BY m.id), '') FROM store_members m) AS members"
@@ -258,6 +330,31 @@ ATTRIBUTE_CASES = {
     # jsonb cannot store NUL: refused like NUL in any other field, by name, before the database sees it.
     "NUL": [("NUL in an attribute value", {"size": "S\x00"}), ("NUL in an attribute key", {"si\x00ze": "S"})],
 }
+
+
+PLUGIN_FIELDS = {
+    "enabled": Field("bool"),
+    "priority": Field("int", low=-1000, high=1000),
+    "config": Field("dict"),
+}
+PLUGIN_GOOD = {"enabled": True, "priority": 5, "config": {"greeting": "hi", "max_quantity": 2}}
+REFUSED = frozenset({422})
+PLUGIN_EXTRA = [
+    Case("state is the plugin's, not writable here", {"state": {"account": "mine"}}, "state"),
+    Case("state beside a good change", {**PLUGIN_GOOD, "state": {}}, "state"),
+    Case("enabling without the required config", {"enabled": True}, "config.greeting", REFUSED),
+    Case("enabling with an empty config", {"enabled": True, "config": {}}, "config.greeting", REFUSED),
+    Case("config missing a required field", {"config": {"max_quantity": 2}}, "config.greeting", REFUSED),
+    Case("config field of the wrong type", {"config": {"greeting": 5}}, "config.greeting", REFUSED),
+    Case("config field too short", {"config": {"greeting": ""}}, "config.greeting", REFUSED),
+    Case("config field too long", {"config": {"greeting": "x" * 51}}, "config.greeting", REFUSED),
+    Case(
+        "config field out of bounds", {"config": {"greeting": "hi", "max_quantity": 11}}, "config.max_quantity", REFUSED
+    ),
+    Case("config field huge", {"config": {"greeting": "hi", "max_quantity": 2**70}}, "config.max_quantity", REFUSED),
+    Case("config field unknown", {"config": {"greeting": "hi", "colour": "red"}}, "config.colour", REFUSED),
+    Case("config with NUL", {"config": {"greeting": "h\x00i"}}, None, frozenset({400, 422})),
+]
 
 
 def endpoints(shop: dict[str, Any]) -> dict[str, Endpoint]:
@@ -399,6 +496,10 @@ def endpoints(shop: dict[str, Any]) -> dict[str, Endpoint]:
             {"token": "A" * 43},
             {"token": Field("token", required=True, max_length=200)},
         ),
+        "plugins.update": Endpoint("PATCH", f"{SHOP}/plugins/{PLAIN}", PLUGIN_GOOD, PLUGIN_FIELDS, extra=PLUGIN_EXTRA),
+        "plugins.update (own router)": Endpoint(
+            "PATCH", f"{SHOP}/plugins/{PROBE}", PLUGIN_GOOD, PLUGIN_FIELDS, extra=PLUGIN_EXTRA
+        ),
     }
 
 
@@ -413,6 +514,8 @@ ENDPOINT_NAMES = [
     "invitations.create",
     "members.update",
     "invitations.accept",
+    "plugins.update",
+    "plugins.update (own router)",
 ]
 
 
@@ -424,12 +527,22 @@ async def test_bad_input(shop, written, name: str) -> None:
 
 
 async def test_every_admin_write_endpoint_is_covered(admin_routes, shop) -> None:
-    """A new admin write endpoint needs its bad-input cases here."""
+    """A new admin write endpoint needs its bad-input cases here. Routes that plugins mount take their plugins'
+    schemas (their own tests cover them); the management path of a plugin with admin routes is the core's handler,
+    covered here through the probe's."""
     described = {(endpoint.method, endpoint.path) for endpoint in endpoints(shop).values()}
-    ids = {"product_id": shop["product_id"], "variant_id": shop["variant_id"], "user_id": shop["viewer_id"]}
+    ids = {
+        "product_id": shop["product_id"],
+        "variant_id": shop["variant_id"],
+        "user_id": shop["viewer_id"],
+        "plugin_id": PLAIN,
+    }
     missing = []
     for route in admin_routes:
         if not route.has_body:
+            continue
+        under_plugin = plugin_path(route.path)
+        if under_plugin is not None and (under_plugin[1] or under_plugin[0] != PROBE):
             continue
         url = route.url(SLUG, {name: ids.get(name, "") for name in route.params})
         if (route.method, url) not in described:
@@ -446,6 +559,8 @@ async def test_a_refused_member_has_bad_input_refused_the_same_way(shop, sign_in
         ("POST", f"{SHOP}/products", {"name": 1}),
         ("PATCH", f"{SHOP}/settings", {"status": "x"}),
         ("POST", f"{SHOP}/tokens", {}),
+        ("PATCH", f"{SHOP}/plugins/{PLAIN}", {"enabled": "yes"}),
+        ("PATCH", f"{SHOP}/plugins/{PROBE}", {"state": {}}),
     ]:
         response = await vic.send(method, path, body)
         assert response.status_code == 403, response.text
@@ -478,6 +593,12 @@ async def test_json_bodies_are_typed_strictly(shop, written) -> None:
         "inventory.adjust": [Case("delta='5'", {**api["inventory.adjust"].good, "delta": "5"}, "delta")],
         "tokens.create": [
             Case("expires_in_days='1'", {**api["tokens.create"].good, "expires_in_days": "1"}, "expires_in_days")
+        ],
+        "plugins.update": [
+            Case("enabled='true'", {"enabled": "true"}, "enabled"),
+            Case("enabled=1", {"enabled": 1}, "enabled"),
+            Case("priority='5'", {"priority": "5"}, "priority"),
+            Case("priority=5.0", {"priority": 5.0}, "priority"),
         ],
         "members.update": [
             Case("override of 1", {"permissions": {"orders:refund": 1}}, "permissions"),
@@ -515,12 +636,16 @@ async def test_variant_attributes_are_bounded_and_storable(shop, written, group:
 
 
 def list_routes(app) -> list[tuple[str, bool]]:
-    """``(path, paged)`` of every admin GET route that answers a list (``list[...]`` or ``Page[...]``), from the app."""
-    from tenantcommerce.lists import Page
+    """``(path, paged)`` of every admin GET route that answers a list (``list[...]`` or ``Page[...]``), from the app.
 
+    Of the routes plugins mount, only the probe's: another plugin's answer 404 until a store enables it, and enabling
+    it takes config only that plugin knows."""
     found = []
     for route in app.routes:
         if not route.path.startswith("/api/admin/{slug"):
+            continue
+        under_plugin = plugin_path(route.path)
+        if under_plugin is not None and under_plugin[1] and under_plugin[0] != PROBE:
             continue
         for handler in getattr(route, "route_handlers", []):
             if "GET" not in handler.http_methods:
@@ -532,9 +657,16 @@ def list_routes(app) -> list[tuple[str, bool]]:
     return sorted(found)
 
 
+async def enable_probe(shop: dict[str, Any]) -> None:
+    response = await shop["ann"].patch(f"{SHOP}/plugins/{PROBE}", {"enabled": True, "config": {"greeting": "hi"}})
+    assert response.status_code == 200, response.text
+
+
 async def test_every_admin_list_answers_the_list_envelope(app, shop) -> None:
     """DESIGN.md §10: every list is ``{"items": [...], "limit": n, "offset": n, "total": n}`` (limit 24 by default)."""
+    await enable_probe(shop)
     routes = list_routes(app)
+    assert f"{SHOP}/plugins/{PROBE}/items".replace(SHOP, "/api/admin/{slug:str}") in [path for path, _ in routes]
     assert len(routes) >= 6, routes
     failures = []
     for path, _ in routes:
@@ -565,6 +697,7 @@ async def test_every_admin_list_answers_the_list_envelope(app, shop) -> None:
     ],
 )
 async def test_every_paged_admin_list_refuses_bad_limits(app, shop, problem, query, field) -> None:
+    await enable_probe(shop)
     failures = []
     for path, paged in list_routes(app):
         if not paged:

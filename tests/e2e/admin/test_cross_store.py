@@ -3,25 +3,52 @@
 The routes are enumerated from the app (every ``/api/admin/{slug}/...`` route and method), so a route added later is
 covered without touching this file. Path parameters are filled with random UUIDs and with the ids of B's real rows:
 both must answer alike, so an answer never tells whether something exists in another store.
+
+Plugins add admin routes under ``/api/admin/{slug}/plugins/<plugin_id>/...``: those of the installed plugins are
+enumerated like the core's, and a test plugin (``xstore-probe``, enabled in both stores, with config and state in B)
+adds a read and a write route, so a leak through a plugin route would show as an answer or a write.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
 
+import msgspec
 import pytest
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 
+from tenantcommerce import hookimpl
+from tenantcommerce.auth.guards import requires
 from tenantcommerce.auth.permissions import PERMISSIONS
+from tenantcommerce.plugins.context import PluginContext
+from tenantcommerce.plugins.registrations import Routes
+from tenantcommerce.runtime import Runtime
+from tenantcommerce.tenancy.context import current_store
 
 A, B = "alpha-shop", "bravo-shop"
 PREFIX = re.compile(r"^/api/admin/\{slug(:[a-z]+)?\}")
+PROBE = "xstore-probe"
+PLUGIN_MOUNTED = re.compile(r"^/plugins/([a-z0-9-]+)/")
+"""A route a plugin mounted (``/plugins/<id>/...``), not the core's ``/plugins/<id>`` of that plugin."""
+PLUGIN_TABLES = ("store_plugins", "store_plugin_state", "outbox_events")
 
 KNOWN_ROUTES = {
     ("GET", "/audit"),
     ("GET", "/inventory/adjustments"),
     ("POST", "/inventory/adjustments"),
     ("GET", "/members"),
+    ("GET", "/plugins"),
+    ("GET", "/plugins/{plugin_id}"),
+    ("PATCH", "/plugins/{plugin_id}"),
+    ("GET", f"/plugins/{PROBE}"),
+    ("PATCH", f"/plugins/{PROBE}"),
+    ("GET", f"/plugins/{PROBE}/note"),
+    ("POST", f"/plugins/{PROBE}/note"),
     ("GET", "/members/invitations"),
     ("POST", "/members/invitations"),
     ("DELETE", "/members/invitations/{invitation_id}"),
@@ -39,6 +66,66 @@ KNOWN_ROUTES = {
     ("POST", "/tokens"),
     ("DELETE", "/tokens/{token_id}"),
 }
+
+
+class ProbeSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    greeting: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+
+
+class NoteIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class Probe:
+    """A plugin with config and admin routes: read its state (``settings:read``), write it (``settings:write``)."""
+
+    def __init__(self) -> None:
+        @get("/note", guards=[requires("settings:read")])
+        async def read_note(runtime: NamedDependency[Runtime]) -> dict[str, Any]:
+            return await PluginContext(PROBE, current_store().id, None, runtime.database).get_state()
+
+        @post("/note", guards=[requires("settings:write")])
+        async def write_note(runtime: NamedDependency[Runtime], data: JSONBody[NoteIn]) -> dict[str, Any]:
+            await PluginContext(PROBE, current_store().id, None, runtime.database).set_state({"note": data.note})
+            return {"note": data.note}
+
+        self.routes = Routes("admin", [read_note, write_note])
+
+    @hookimpl
+    def tc_register_settings_schemas(self, register: Callable[[type[msgspec.Struct]], None]) -> None:
+        register(ProbeSettings)
+
+    @hookimpl
+    def tc_register_routes(self, register: Callable[[Routes], None]) -> None:
+        register(self.routes)
+
+
+@pytest.fixture(autouse=True)
+def probe(register_plugin: Callable[..., Any]) -> None:
+    """``xstore-probe`` is registered before the routes are enumerated (autouse fixtures come first)."""
+    register_plugin(Probe(), PROBE)
+
+
+@pytest.fixture
+def store_snapshot(store_snapshot, admin_conn):
+    """The admin tests' snapshot plus the store's plugin config, plugin state and outbox."""
+
+    async def snapshot(store_id: uuid.UUID) -> dict[str, Any]:
+        rows = await store_snapshot(store_id)
+        for table in PLUGIN_TABLES:
+            rows[table] = await admin_conn.fetchval(
+                f"SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), '') FROM {table} t WHERE t.store_id = $1",
+                store_id,
+            )
+        return rows
+
+    return snapshot
+
+
+def mounted_by(route) -> str | None:
+    """The plugin that mounted ``route`` (``None`` for the core's routes)."""
+    match = PLUGIN_MOUNTED.match(key_of(route)[1])
+    return match.group(1) if match else None
 
 
 def key_of(route) -> tuple[str, str]:
@@ -66,6 +153,9 @@ def plausible_body(route, ids: dict[str, str]) -> dict | None:
         ("POST", "/tokens"): {"name": "planted", "permissions": ["products:read"]},
         ("POST", "/members/invitations"): {"email": "mallory@evil.test", "role": "owner"},
         ("PATCH", "/members/{user_id}"): {"role": "owner", "permissions": {"members:manage": True}},
+        ("PATCH", "/plugins/{plugin_id}"): {"enabled": False, "priority": 999, "config": {"greeting": "hijacked"}},
+        ("PATCH", f"/plugins/{PROBE}"): {"enabled": False, "priority": 999, "config": {"greeting": "hijacked"}},
+        ("POST", f"/plugins/{PROBE}/note"): {"note": "planted"},
     }
     return bodies.get(key_of(route), {})
 
@@ -96,6 +186,14 @@ async def world(client, staff, open_store, make_user, add_member, make_token):
     carl = await make_user("carl@bravo.test")
     await add_member(b_id, carl, "viewer")
 
+    for actor, slug in ((bob, B), (ann, A)):
+        enabled = await actor.patch(
+            f"/api/admin/{slug}/plugins/{PROBE}", {"enabled": True, "config": {"greeting": slug}}
+        )
+        assert enabled.status_code == 200, enabled.text
+    noted = await bob.post(f"/api/admin/{B}/plugins/{PROBE}/note", {"note": "bravo's own"})
+    assert noted.status_code == 201, noted.text
+
     a_product = await ann.post(f"/api/admin/{A}/products", {"name": "A Tee", "slug": "a-tee"})
     assert a_product.status_code == 201, a_product.text
     a_token = await make_token(ann, A, list(PERMISSIONS), name="a-all")
@@ -106,8 +204,9 @@ async def world(client, staff, open_store, make_user, add_member, make_token):
         "token_id": token.json()["details"]["id"],
         "invitation_id": invitation.json()["id"],
         "user_id": str(carl),
+        "plugin_id": PROBE,
     }
-    a_ids = {"product_id": a_product.json()["id"]}
+    a_ids = {"product_id": a_product.json()["id"], "plugin_id": PROBE}
     return {"ann": ann, "bob": bob, "a_id": a_id, "b_id": b_id, "b_ids": b_ids, "a_ids": a_ids, "a_token": a_token}
 
 
@@ -229,6 +328,8 @@ async def test_a_store_that_does_not_exist_answers_404_too(world, problem) -> No
 async def test_a_token_of_store_a_works_on_store_a_within_its_permissions(
     world, admin_routes, make_token, bearer, problem, store_snapshot, changed
 ) -> None:
+    """Routes a plugin mounted answer 404 while the plugin is not enabled for the store (here: every installed
+    plugin; the probe is enabled)."""
     ann = world["ann"]
     carried = {"products:read", "settings:read"}
     narrow = bearer(await make_token(ann, A, sorted(carried), name="narrow"))
@@ -240,6 +341,13 @@ async def test_a_token_of_store_a_works_on_store_a_within_its_permissions(
     for route in admin_routes:
         ids = {name: str(uuid.uuid4()) for name in route.params} | world["a_ids"]
         url = route.url(A, ids)
+        if mounted_by(route) not in (None, PROBE):
+            body = {"__unknown__": True} if route.has_body else None
+            for name, token in (("full", full), ("narrow", narrow)):
+                response = await token.send(route.method, url, body)
+                if response.status_code != 404:
+                    failures.append(f"{name} {route.method} {url} (plugin not enabled): {response.status_code}")
+            continue
         if route.method == "GET":
             # Reads with real ids: the full token reads everything, the narrow one what it carries.
             for name, token, allowed in (

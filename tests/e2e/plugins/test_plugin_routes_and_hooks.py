@@ -4,28 +4,22 @@ and collect hooks reached through ``runtime.plugins.for_store(...)``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
-import pytest
+from litestar import get
 
+from tenantcommerce import hookimpl
 from tenantcommerce.app import runtime_of
 from tenantcommerce.auth.services import make_operator
+from tenantcommerce.plugins.registrations import Routes
 from tenantcommerce.plugins.types import CheckoutLine, CheckoutSummary, StoreWarning
 from tenantcommerce.testing.accounts import TEST_PASSWORD, sign_in
 from tenantcommerce.testing.plugins import enable_plugin, plugin_context, store_context
 
 GREETER = "e2e-greeter"
 CONSOLE = "e2e-console"
-
-MEMBERSHIP_BUG = (
-    "core bug: plugins/routes.py guards admin plugin routes with staff_signed_in, which checks no membership: any "
-    "signed-in account reaches another store's plugin admin routes (see the report)"
-)
-SHADOW_BUG = (
-    "core bug: a plugin's admin router mounts the static path /plugins/<id>/..., which Litestar matches before "
-    "/plugins/{plugin_id:str}: GET/PATCH of a plugin with admin routes answer 404 (see the report)"
-)
 
 
 def storefront_hello(slug: str) -> str:
@@ -50,7 +44,9 @@ async def test_plugin_routes_mount_under_their_scope_prefixes_and_answer_only_wh
     problem(await anonymous.get(admin_hello(alpha.slug)), 401, "authentication-required")
     problem(await alpha.owner.get(admin_hello(alpha.slug)), 404, "not-found")
 
-    enabled = await alpha.owner.patch(f"{alpha.admin}/plugins/{GREETER}", json={"enabled": True, "config": {"greeting": "hi"}})
+    enabled = await alpha.owner.patch(
+        f"{alpha.admin}/plugins/{GREETER}", json={"enabled": True, "config": {"greeting": "hi"}}
+    )
     assert enabled.status_code == 200, enabled.text
     storefront = await anonymous.get(storefront_hello(alpha.slug))
     assert storefront.status_code == 200, storefront.text
@@ -84,22 +80,36 @@ async def test_the_very_next_request_after_a_change_sees_the_new_plugin_set(app,
     assert sets.loads == loads, "the plugin set was rebuilt for requests that changed nothing"
 
 
-@pytest.mark.xfail(strict=True, reason=MEMBERSHIP_BUG)
-async def test_admin_plugin_routes_answer_404_to_anyone_but_members_of_the_store(
-    console, open_shop, person, tc_database, poll, problem
+async def test_admin_plugin_routes_answer_only_members_of_the_store_and_404_to_anyone_else(
+    console, open_shop, person, browser, tc_database, poll, problem
 ) -> None:
     alpha = await open_shop("alpha-members")
     bravo = await open_shop("bravo-members")
     stranger = await person("stranger@routes.test")
     await enable_plugin(tc_database, alpha.id, CONSOLE)
+    await enable_plugin(tc_database, bravo.id, CONSOLE)
     assert (await poll(lambda: alpha.owner.get(admin_hello(alpha.slug)), 200)).status_code == 200
+    assert (await poll(lambda: bravo.owner.get(admin_hello(bravo.slug)), 200)).status_code == 200
 
-    problem(await bravo.owner.get(admin_hello(alpha.slug)), 404, "not-found")
-    problem(await stranger.get(admin_hello(alpha.slug)), 404, "not-found")
+    def bearer(secret: str) -> Any:
+        token_client = browser()
+        token_client.headers["Authorization"] = f"Bearer {secret}"
+        return token_client
+
+    tokens = {}
+    for shop in (alpha, bravo):
+        made = await shop.owner.post(f"{shop.admin}/tokens", json={"name": "ci", "permissions": ["products:read"]})
+        assert made.status_code == 201, made.text
+        tokens[shop.slug] = bearer(made.json()["token"])
+
+    assert (await tokens[alpha.slug].get(admin_hello(alpha.slug))).json() == {"scope": "admin", "store": alpha.slug}
+    for outsider in (bravo.owner, stranger, tokens[bravo.slug]):
+        problem(await outsider.get(admin_hello(alpha.slug)), 404, "not-found")
+    problem(await bearer("tc_" + "x" * 40).get(admin_hello(alpha.slug)), 401, "authentication-required")
 
 
-@pytest.mark.xfail(strict=True, reason=SHADOW_BUG)
 async def test_a_plugin_with_admin_routes_is_read_and_toggled_through_the_admin_api(console, open_shop) -> None:
+    """Its routes' literal ``/plugins/<id>/`` segment must not hide ``GET``/``PATCH /plugins/<id>``."""
     shop = await open_shop("console-shop")
     url = f"{shop.admin}/plugins/{CONSOLE}"
 
@@ -110,6 +120,39 @@ async def test_a_plugin_with_admin_routes_is_read_and_toggled_through_the_admin_
     assert (await shop.owner.get(admin_hello(shop.slug))).status_code == 200
     assert (await shop.owner.patch(url, json={"enabled": False})).status_code == 200
     assert (await shop.owner.get(admin_hello(shop.slug))).status_code == 404
+
+
+class TwoConsoles:
+    """Admin routes registered as two ``Routes`` (two controllers of one plugin)."""
+
+    def __init__(self) -> None:
+        @get("/first")
+        async def first() -> dict[str, str]:
+            return {"route": "first"}
+
+        @get("/second")
+        async def second() -> dict[str, str]:
+            return {"route": "second"}
+
+        self.routes = [Routes("admin", [first]), Routes("admin", [second])]
+
+    @hookimpl
+    def tc_register_routes(self, register: Callable[[Routes], None]) -> None:
+        for routes in self.routes:
+            register(routes)
+
+
+async def test_a_plugin_may_register_its_admin_routes_in_several_parts(register_plugin, open_shop) -> None:
+    register_plugin(TwoConsoles(), "e2e-two-consoles")
+    shop = await open_shop("two-shop")
+    url = f"{shop.admin}/plugins/e2e-two-consoles"
+
+    assert (await shop.owner.get(url)).status_code == 200
+    assert (await shop.owner.patch(url, json={"enabled": True})).status_code == 200
+    for route in ("first", "second"):
+        response = await shop.owner.get(f"{url}/{route}")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"route": route}
 
 
 async def test_operators_list_the_installed_plugins_and_everyone_else_gets_404(
@@ -147,7 +190,9 @@ async def test_check_checkout_lets_enabled_plugins_veto_through_the_facade(greet
     alpha = await open_shop("alpha-checkout")
     bravo = await open_shop("bravo-checkout")
     config = {"greeting": "hi", "max_quantity": 2}
-    assert (await alpha.owner.patch(f"{alpha.admin}/plugins/{GREETER}", json={"enabled": True, "config": config})).is_success
+    assert (
+        await alpha.owner.patch(f"{alpha.admin}/plugins/{GREETER}", json={"enabled": True, "config": config})
+    ).is_success
 
     async def check(slug: str, quantity: int) -> Any:
         async def run(runtime: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tenantcommerce.app import runtime_of
-from tenantcommerce.testing.plugins import enable_plugin, plugin_context, run_pending_jobs
+from tenantcommerce.testing.plugins import plugin_context, run_pending_jobs
 
 GREETER = "e2e-greeter"
 WATCHER = "e2e-watcher"

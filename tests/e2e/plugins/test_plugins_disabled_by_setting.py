@@ -8,18 +8,12 @@ import pytest
 from tenantcommerce.settings import Settings
 from tenantcommerce.testing import TestDatabase
 
-BLOCKED_IDS_BUG = (
-    "core bug: PluginHost.plugin_ids() lists the ids TC_DISABLED_PLUGINS blocks (pluggy keeps them with no plugin), "
-    "so infos() raises KeyError and the plugin lists answer 500 (see the report)"
-)
-
 
 @pytest.fixture
 def tc_settings(postgres: TestDatabase) -> Settings:
     return msgspec.structs.replace(postgres.settings, disabled_plugins="ghost-plugin")
 
 
-@pytest.mark.xfail(strict=True, reason=BLOCKED_IDS_BUG)
 async def test_the_admin_list_answers_without_the_blocked_plugin(greeter, open_shop) -> None:
     shop = await open_shop("blocked-shop")
 

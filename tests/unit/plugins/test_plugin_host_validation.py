@@ -382,32 +382,47 @@ def test_a_host_from_settings_blocks_the_disabled_plugins() -> None:
     assert host.register(CheckoutVeto(), "third-plugin").id == "third-plugin"
 
 
+VALID_PLUGIN_MODULE = """
+from tenantcommerce import hookimpl
+
+
+@hookimpl
+async def tc_check_checkout(ctx, checkout, plugin):
+    return None
+"""
+
+
 @pytest.fixture
-def installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A distribution ``tc-fake-plugin-<random>`` 1.2.3 on ``sys.path`` with an entry point ``fake-<random>`` in
-    group ``tenantcommerce``; return the entry point's name (the plugin id)."""
-    suffix = uuid4().hex[:8]
-    module = f"tc_fake_plugin_{suffix}"
-    plugin_id = f"fake-{suffix}"
-    (tmp_path / f"{module}.py").write_text(
-        textwrap.dedent(
-            """
-            from tenantcommerce import hookimpl
+def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """``install(source, entry_point=None)`` puts a distribution ``tc-fake-plugin-<random>`` 1.2.3 on ``sys.path``
+    whose module is ``source`` and whose entry point in group ``tenantcommerce`` is ``entry_point`` (default
+    ``fake-<random>``); returns the entry point's name. The distribution is gone after the test."""
+    modules: list[str] = []
+
+    def install(source: str, entry_point: str | None = None) -> str:
+        suffix = uuid4().hex[:8]
+        module = f"tc_fake_plugin_{suffix}"
+        entry_point = entry_point or f"fake-{suffix}"
+        root = tmp_path / suffix
+        root.mkdir()
+        (root / f"{module}.py").write_text(textwrap.dedent(source))
+        dist_info = root / f"tc_fake_plugin_{suffix}-1.2.3.dist-info"
+        dist_info.mkdir()
+        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: tc-fake-plugin-{suffix}\nVersion: 1.2.3\n")
+        (dist_info / "entry_points.txt").write_text(f"[tenantcommerce]\n{entry_point} = {module}\n")
+        monkeypatch.syspath_prepend(str(root))
+        modules.append(module)
+        return entry_point
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)
 
 
-            @hookimpl
-            async def tc_check_checkout(ctx, checkout, plugin):
-                return None
-            """
-        )
-    )
-    dist_info = tmp_path / f"tc_fake_plugin_{suffix}-1.2.3.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: tc-fake-plugin-{suffix}\nVersion: 1.2.3\n")
-    (dist_info / "entry_points.txt").write_text(f"[tenantcommerce]\n{plugin_id} = {module}\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield plugin_id
-    sys.modules.pop(module, None)
+@pytest.fixture
+def installed_plugin(install: Callable[..., str]) -> str:
+    """A valid installed plugin (see ``install``); its id."""
+    return install(VALID_PLUGIN_MODULE)
 
 
 def test_installed_plugins_are_discovered_by_entry_point_with_their_distribution(installed_plugin: str) -> None:
@@ -559,3 +574,32 @@ def test_info_reports_hooks_providers_routes_settings_and_migrations(tmp_path: P
 def test_info_of_an_unknown_plugin_raises_key_error() -> None:
     with pytest.raises(KeyError):
         host_of().info("nobody")
+
+
+def test_an_installed_plugin_that_fails_to_import_fails_clearly(install: Callable[..., str]) -> None:
+    install("raise ImportError('needs a library that is missing')\n")
+
+    with pytest.raises(PluginSetupError) as raised:
+        PluginHost()
+
+    assert "cannot be loaded" in raised.value.detail
+    assert "needs a library that is missing" in raised.value.detail
+    assert "TC_DISABLED_PLUGINS" in raised.value.detail
+
+
+def test_a_disabled_installed_plugin_is_never_imported(install: Callable[..., str]) -> None:
+    broken = install("raise ImportError('must not be imported')\n")
+
+    host = PluginHost(disabled={broken})
+
+    assert not host.has_plugin(broken)
+
+
+def test_an_installed_plugin_with_an_invalid_entry_point_name_is_refused(install: Callable[..., str]) -> None:
+    install(VALID_PLUGIN_MODULE, entry_point="Bad_Name")
+
+    with pytest.raises(PluginSetupError) as raised:
+        PluginHost()
+
+    assert "'Bad_Name'" in raised.value.detail
+    assert "invalid" in raised.value.detail

@@ -1,8 +1,8 @@
 """Admin routes, under ``/api/admin/{slug}/plugins/manual-payments``: the store's manual payments, and marking one
 paid when its money has arrived.
 
-The plugin router already requires a signed-in staff member and the plugin enabled for the store (else 404). Reading
-needs ``orders:read``; marking paid needs :data:`MARK_PAID_PERMISSION`.
+The plugin router already requires a member of the store (a session or an API token) and the plugin enabled for the
+store (else 404). Reading needs ``orders:read``; marking paid needs :data:`MARK_PAID_PERMISSION`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class ManualPaymentsController(Controller):
 
     path = "/payments"
     tags = ["admin: manual payments"]
-    security = [{"session": []}]
+    security = [{"session": []}, {"bearer": []}]
 
     @get("/", guards=[requires(READ_PERMISSION)], responses=problem_responses(400, 401, 403, 404))
     async def list_payments(

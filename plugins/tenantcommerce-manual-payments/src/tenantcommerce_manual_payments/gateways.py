@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from tenantcommerce.errors import BusinessRuleError, FieldError, InputError
-from tenantcommerce.plugins.providers import (
+from tenantcommerce.plugins import (
     PaymentConfirmation,
     PaymentEvent,
     PaymentRequest,
@@ -25,7 +25,7 @@ from tenantcommerce_manual_payments.records import ManualPayment, Method, Paymen
 from tenantcommerce_manual_payments.settings import ManualPaymentsSettings
 
 if TYPE_CHECKING:
-    from tenantcommerce.plugins.context import PluginContext
+    from tenantcommerce.plugins import PluginContext
     from tenantcommerce.tenancy.context import StoreContext
 
 
@@ -78,8 +78,8 @@ class ManualGateway:
         """Record a pending payment and tell the customer how to pay; the same idempotency key gives the same one.
 
         Raises:
-            BusinessRuleError: the method is not turned on in the store's settings, or the currency is not the
-                store's.
+            BusinessRuleError: the method is not turned on in the store's settings, the currency is not the
+                store's, or the amount does not fit in a ``bigint``.
             Conflict: the idempotency key was used for another payment.
             InputError: the idempotency key or the e-mail address is too long.
         """
@@ -98,6 +98,10 @@ class ManualGateway:
             idempotency_key=(request.idempotency_key, records.KEY_LENGTH),
             customer_email=(request.customer_email, records.EMAIL_LENGTH),
         )
+        if request.amount_minor > records.MAX_AMOUNT:
+            raise BusinessRuleError(
+                "the amount is too large", errors=[FieldError("amount_minor", f"at most {records.MAX_AMOUNT}")]
+            )
         async with plugin.transaction(readonly=False) as conn:
             payment = await records.create_payment(
                 conn, ctx.id, self.method, request, reference_prefix=settings.reference_prefix

@@ -8,17 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
-from tenantcommerce import hookimpl
-from tenantcommerce.plugins.providers import PaymentGateway
-from tenantcommerce.plugins.registrations import Routes
-from tenantcommerce.plugins.types import StoreWarning
+from tenantcommerce.plugins import PaymentGateway, Routes, StoreWarning, hookimpl
 
 from tenantcommerce_manual_payments.admin import ManualPaymentsController
 from tenantcommerce_manual_payments.gateways import BankTransferGateway, CashOnDeliveryGateway, settings_of
 from tenantcommerce_manual_payments.settings import ManualPaymentsSettings
 
 if TYPE_CHECKING:
-    from tenantcommerce.plugins.context import PluginContext
+    from tenantcommerce.plugins import PluginContext
     from tenantcommerce.tenancy.context import StoreContext
 
 PLUGIN_ID = "manual-payments"

@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 from tenantcommerce.errors import BusinessRuleError, Conflict, FieldError, NotFound
 from tenantcommerce.money import Money
-from tenantcommerce.plugins.providers import PaymentRequest, RefundRequest
+from tenantcommerce.plugins import PaymentRequest, RefundRequest
 from uuid_utils.compat import uuid7
 
 Method = Literal["bank_transfer", "cash_on_delivery"]
@@ -30,6 +30,8 @@ KEY_LENGTH = 255
 """Longest idempotency key stored."""
 EMAIL_LENGTH = 320
 NOTE_LENGTH = 1000
+MAX_AMOUNT = 2**63 - 1
+"""The largest amount a ``bigint`` column holds."""
 
 Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 

@@ -4,7 +4,7 @@
 * ``POST /rates`` (``settings:write``): create a rate, 201.
 * ``GET|PATCH|DELETE /rates/{rate_id}`` (read: ``settings:read``; change: ``settings:write``).
 
-The core answers 404 while the plugin is not enabled for the store, and for callers who are not its staff.
+The core answers 404 while the plugin is not enabled for the store, and to callers who are not its members.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenantcommerce.auth.audit_log import audit
 from tenantcommerce.auth.principal import Principal
+from tenantcommerce.db.base import new_id
 from tenantcommerce.errors import BusinessRuleError, Conflict, FieldError, NotFound
-from uuid_utils.compat import uuid7
 
 from tenantcommerce_tax_rates.rates import ORDER, UNIQUE_NAME, tax_rates
 from tenantcommerce_tax_rates.schemas import TaxRateInput, TaxRateOut, TaxRateUpdate
@@ -105,7 +105,7 @@ async def create_rate(
     """
     check_region(data.country, data.region)
     values = msgspec.structs.asdict(data)
-    statement = sa.insert(tax_rates).values(store_id=store_id, id=uuid7(), **values).returning(*tax_rates.c)
+    statement = sa.insert(tax_rates).values(store_id=store_id, id=new_id(), **values).returning(*tax_rates.c)
     try:
         rate = _out((await session.execute(statement)).mappings().one())
         audit(session, principal, "tax_rate.created", AUDIT_TARGET, rate.id, {"rate": _audited(rate)},

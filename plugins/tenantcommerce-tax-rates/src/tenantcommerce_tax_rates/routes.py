@@ -1,5 +1,5 @@
 """Admin routes: ``/api/admin/{slug}/plugins/tax-rates/rates`` (mounted by the core under the plugin's admin prefix,
-reachable only by signed-in staff of the store while the plugin is enabled for it)."""
+reachable only by members of the store, signed in or with an API token, while the plugin is enabled for it)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class TaxRatesController(Controller):
 
     path = "/rates"
     tags = ["plugin: tax-rates"]
-    security = [{"session": []}]  # the core mounts plugin admin routes for signed-in staff sessions only
+    security = [{"session": []}, {"bearer": []}]
 
     @get("/", guards=[requires("settings:read")], responses=problem_responses(400, 401, 403, 404))
     async def list_rates(
