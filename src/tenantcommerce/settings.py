@@ -103,8 +103,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """``TC_PLUGIN_TIMEOUT``: seconds one plugin call (a hook or a provider method) may take before it fails."""
 
     event_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 12
-    """``TC_EVENT_MAX_ATTEMPTS``: retries of a failed event delivery job before it is marked failed (it runs at most
-    this many times plus one; the outbox relay queues the event again later)."""
+    """``TC_EVENT_MAX_ATTEMPTS``: runs of an event's delivery job (the first and its retries) before it is marked
+    failed; the outbox relay queues the event again later."""
 
     event_retry_wait: Annotated[int, msgspec.Meta(ge=0, le=60)] = 2
     """``TC_EVENT_RETRY_WAIT``: base of the exponential back-off between delivery attempts, in seconds (2 waits

@@ -46,7 +46,10 @@ def build_job_app(runtime: Runtime) -> procrastinate.App:
     @app.task(
         name=DELIVER_TASK,
         queue=EVENTS_QUEUE,
-        retry=RetryStrategy(max_attempts=settings.event_max_attempts, exponential_wait=settings.event_retry_wait),
+        # procrastinate counts retries after the first run (and 0 means forever): N attempts are N - 1 retries.
+        retry=RetryStrategy(max_attempts=settings.event_max_attempts - 1, exponential_wait=settings.event_retry_wait)
+        if settings.event_max_attempts > 1
+        else False,
     )
     async def deliver(store_id: str, event_id: str) -> None:
         await deliver_event(runtime, UUID(store_id), UUID(event_id))
