@@ -164,10 +164,23 @@ async def seed_demo(database: Database, echo: Callable[[str], None] = print) -> 
     return contexts
 
 
+_DEMO_IBANS = {"USD": "GB33BUKB20201555555555", "EUR": "DE89370400440532013000"}  # published example IBANs
+
+
+def _manual_payments(store: DemoStore) -> dict[str, Any]:
+    return {
+        "bank_transfer": {"account_holder": store.name, "iban": _DEMO_IBANS[store.currency]},
+        "cash_on_delivery": store.currency == "USD",
+        "reference_prefix": store.sku_prefix,
+    }
+
+
 DEMO_PLUGINS: dict[str, Callable[[DemoStore], dict[str, Any]]] = {
-    "manual-payments": lambda store: {},
+    "manual-payments": _manual_payments,
+    # Its default rate (free standard shipping) is added by the plugin itself when it is enabled.
     "shipping-rates": lambda store: {},
-    "tax-rates": lambda store: {},
+    # EUR prices are gross, as European shops show them; USD prices get tax on top.
+    "tax-rates": lambda store: {"prices_include_tax": store.currency == "EUR"},
 }
 """The plugin packages the demo enables in each store (when installed), with the config each store gets."""
 DEMO_PLUGIN_PACKAGES = "tenantcommerce-manual-payments tenantcommerce-shipping-rates tenantcommerce-tax-rates"

@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 import structlog
 
-from tenantcommerce.errors import BusinessRuleError, FieldError, field_errors_of
+from tenantcommerce.errors import BusinessRuleError, FieldError, InputError, field_errors_of
 
 if TYPE_CHECKING:
     from tenantcommerce.db.database import Database
@@ -64,6 +64,9 @@ def decode_config(host: PluginHost, plugin_id: str, config: dict[str, Any]) -> A
     Raises:
         BusinessRuleError: 422 naming each failing field (as ``config.<field>``).
     """
+    nul = _nul_path(config, "config")
+    if nul is not None:
+        raise InputError(f"{nul} contains a NUL character", errors=[FieldError(nul, "must not contain NUL characters")])
     schema = host.registrations.settings_schemas.get(plugin_id)
     if schema is None:
         if config:
@@ -78,6 +81,23 @@ def decode_config(host: PluginHost, plugin_id: str, config: dict[str, Any]) -> A
         errors = [FieldError(f"config.{error.field}" if error.field != "body" else "config", error.message)
                   for error in field_errors_of(str(exc))]  # fmt: skip
         raise BusinessRuleError(f"invalid configuration for plugin {plugin_id!r}: {exc}", errors=errors) from None
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) holding a NUL character, which Postgres cannot store."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_path(key, path) or _nul_path(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 class StorePluginSets:
