@@ -7,6 +7,7 @@ by the merchant by hand. Neither gateway receives webhooks.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
 from tenantcommerce.errors import BusinessRuleError, FieldError, InputError
@@ -45,7 +46,7 @@ def _check_lengths(**values: tuple[str | None, int]) -> None:
         raise InputError("the request has values that are too long", errors=too_long)
 
 
-class ManualGateway:
+class ManualGateway(ABC):
     """What both manual methods share; subclasses say which method and what the customer must do."""
 
     id: str
@@ -58,9 +59,9 @@ class ManualGateway:
         """Whether the store's settings turn this method on."""
         return self.method in settings.methods
 
+    @abstractmethod
     def instructions(self, payment: ManualPayment, settings: ManualPaymentsSettings) -> str:
         """What the customer must do to pay ``payment``."""
-        raise NotImplementedError
 
     def _result(self, payment: ManualPayment, settings: ManualPaymentsSettings | None = None) -> PaymentResult:
         instructions = None
