@@ -7,6 +7,7 @@ the revisions as the owner role (``SET ROLE``), so the owner owns every table.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,19 +79,24 @@ class Migrations:
         config.attributes["runtime_role"] = self.roles.runtime
         return config
 
+    @functools.cached_property
+    def script(self) -> ScriptDirectory:
+        """The revisions of every location, read once."""
+        return ScriptDirectory.from_config(self.config())
+
     def heads(self) -> list[str]:
         """Revision ids of every head (core and plugins)."""
-        return sorted(ScriptDirectory.from_config(self.config()).get_heads())
+        return sorted(self.script.get_heads())
 
     def revisions(self) -> list[str]:
         """Every revision id installed (core and plugins)."""
-        return sorted(script.revision for script in ScriptDirectory.from_config(self.config()).walk_revisions())
+        return sorted(script.revision for script in self.script.walk_revisions())
 
     def version_heads(self) -> list[str]:
         """What ``alembic_version`` holds once every head is applied: the heads, less those another head depends
         on. (A plugin branch's first revision has ``depends_on`` a core revision; Alembic then records only the
         plugin's revision, since a dependency counts as an ancestor.)"""
-        script = ScriptDirectory.from_config(self.config())
+        script = self.script
 
         def below(revision: Script) -> list[Script]:
             names: list[str] = []

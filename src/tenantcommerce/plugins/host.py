@@ -144,7 +144,6 @@ class PluginHost:
                 ) from exc
         for plugin_id, plugin in (plugins or {}).items():
             self._register(plugin, plugin_id)
-        self.registrations = Registrations()
         self._validate_all()
         self.registrations = self._collect()
 

@@ -50,14 +50,15 @@ async def enable_plugin(
 
 
 async def store_context(database: Database, store_id: UUID) -> StoreContext:
-    """The store as the resolver would give it now (with its current ``plugins_version``)."""
-    async with database.pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT id, slug, name, currency, status, plugins_version FROM stores WHERE id = $1", store_id
-        )
-    if row is None:
+    """The store as the resolver gives it now, uncached (with its current ``plugins_version``)."""
+    from litestar.stores.memory import MemoryStore
+
+    from tenantcommerce.tenancy.resolver import StoreResolver
+
+    store = await StoreResolver(database, MemoryStore(), ttl=0).by_id(store_id)
+    if store is None:
         raise LookupError(f"no store {store_id}")
-    return StoreContext(**dict(row))
+    return store
 
 
 def plugin_context(database: Database, store_id: UUID, plugin_id: str, config: Any = None) -> PluginContext:
