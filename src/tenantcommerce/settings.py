@@ -110,6 +110,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """``TC_EVENT_RETRY_WAIT``: base of the exponential back-off between delivery attempts, in seconds (2 waits
     2, 4, 8, ... seconds; 0 retries at once)."""
 
+    checkout_hold: Annotated[int, msgspec.Meta(ge=60, le=7 * 24 * 3600)] = 900
+    """``TC_CHECKOUT_HOLD``: seconds a completed checkout holds its reserved stock while the payment is made (the
+    reservation's expiry); after it the stock is released and the payment cancelled."""
+
+    media_dir: str | None = None
+    """``TC_MEDIA_DIR``: where product images are stored by the local media storage. Unset: ``<TC_DATA_DIR>/media``."""
+
+    media_max_bytes: Annotated[int, msgspec.Meta(ge=1024, le=100 * 1024 * 1024)] = 10 * 1024 * 1024
+    """``TC_MEDIA_MAX_BYTES``: the largest image an admin may upload, in bytes."""
+
+    @property
+    def media_path(self) -> Path:
+        """:attr:`media_dir`, or ``media`` under the data directory."""
+        return Path(self.media_dir) if self.media_dir else self.data_dir / "media"
+
     @property
     def disabled_plugin_ids(self) -> frozenset[str]:
         """:attr:`disabled_plugins` as a set of ids."""

@@ -1,12 +1,16 @@
 """CSRF protection with Litestar's own middleware, on every unsafe request except bearer-token ones.
 
-Bearer requests carry no ambient credential a third-party page could ride on, so they are exempt; provider webhooks
+Bearer requests carry no ambient credential a third-party page could ride on, so they are exempt; so are requests
+carrying ``X-Cart-Token`` (a custom header, which another site's page cannot send without a CORS grant we never
+give), and cart and checkout calls that carry no cookie at all (nothing ambient to ride on; sign-in is not among
+them, so no one can be signed in to another's account by a forged form). Provider webhooks
 (``/api/payments/{plugin}/webhook``) are excluded by path. Clients read the token from the ``csrftoken`` cookie (set
 on any safe request, e.g. ``GET /api/auth/csrf``) and send it back in ``X-CSRFToken``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from litestar.config.csrf import CSRFConfig
@@ -47,6 +51,16 @@ def csrf_config(secret: str, *, secure: bool) -> CSRFConfig:
     )
 
 
+_CART_PATHS = re.compile(r"^/api/storefront/[^/]+/(cart|checkout)(/|$)")
+
+
+def _carries_no_ambient_credential(scope: Scope) -> bool:
+    names = {name for name, _ in scope.get("headers", ())}
+    if b"x-cart-token" in names:
+        return True
+    return b"cookie" not in names and _CART_PATHS.match(scope["path"]) is not None
+
+
 def _is_safe_api_read(scope: Scope) -> bool:
     # Safe API reads need no token and should not set the cookie (the storefront's hot path stays cacheable);
     # GET /api/auth/csrf and HTML pages still get it.
@@ -65,7 +79,7 @@ class BearerExemptCSRFMiddleware(ASGIMiddleware):
         self._protected: dict[int, CSRFMiddleware] = {}  # one per route stack, built on first use
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if has_api_token(scope) or _is_safe_api_read(scope):
+        if has_api_token(scope) or _is_safe_api_read(scope) or _carries_no_ambient_credential(scope):
             await next_app(scope, receive, send)
             return
         protected = self._protected.get(id(next_app))

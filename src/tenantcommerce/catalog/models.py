@@ -40,7 +40,7 @@ class Product(StoreScoped, Timestamped, Base):
 
 
 class ProductVariant(StoreScoped, Timestamped, Base):
-    """A purchasable variant: its own SKU, price (minor units, in the store's currency) and stock on hand."""
+    """A purchasable variant: its own SKU, price (minor units, in the store's currency), stock on hand and reserved."""
 
     __tablename__ = "product_variants"
     __table_args__ = (
@@ -49,6 +49,7 @@ class ProductVariant(StoreScoped, Timestamped, Base):
         ForeignKeyConstraint(["store_id", "currency"], ["stores.id", "stores.currency"]),
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
         CheckConstraint("inventory >= 0", name="inventory_not_negative"),
+        CheckConstraint("reserved >= 0 AND reserved <= inventory", name="reserved_within_inventory"),
         Index(None, "store_id", "product_id", "position"),
         Index(None, "store_id", "currency"),
     )
@@ -59,5 +60,8 @@ class ProductVariant(StoreScoped, Timestamped, Base):
     price_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     inventory: Mapped[int] = mapped_column(default=0, server_default="0")
+    reserved: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Held by checkouts' reservations; ``inventory - reserved`` is available to sell."""
+    weight_grams: Mapped[int | None]
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))
     position: Mapped[int] = mapped_column(default=0, server_default="0")

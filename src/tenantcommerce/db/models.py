@@ -11,13 +11,18 @@ def load_models() -> MetaData:
     """Import the core's model modules and return the shared metadata."""
     import tenantcommerce.auth.audit
     import tenantcommerce.auth.models
+    import tenantcommerce.cart.models
+    import tenantcommerce.catalog.media_models
     import tenantcommerce.catalog.models
+    import tenantcommerce.checkout.models
     import tenantcommerce.customers.models
+    import tenantcommerce.discounts.models
     import tenantcommerce.inventory.models
     import tenantcommerce.jobs.models
     import tenantcommerce.orders.models
     import tenantcommerce.payments.models
     import tenantcommerce.plugins.models
+    import tenantcommerce.storefront.models
     import tenantcommerce.tenancy.models  # noqa: F401
 
     return metadata

@@ -75,6 +75,18 @@ class Metrics:
             ["event", "outcome"],
             registry=self.registry,
         )
+        self.orders = Counter(
+            "tenantcommerce_orders_placed",
+            "Orders placed, by store and payment status at placement (paid, or pending: settles later).",
+            ["store", "payment_status"],
+            registry=self.registry,
+        )
+        self.payments = Counter(
+            "tenantcommerce_payments",
+            "Payment attempts at checkout, by store, gateway and outcome (the gateway's status, or error).",
+            ["store", "gateway", "status"],
+            registry=self.registry,
+        )
         self._series: dict[tuple[str, str, str, int], tuple[Counter, Counter | None, Histogram]] = {}
 
     def plugin_failure(self, plugin_id: str, call: str, reason: str) -> None:
@@ -84,6 +96,14 @@ class Metrics:
     def event_delivery(self, event: str, outcome: str) -> None:
         """Count one delivery attempt of an event to a plugin."""
         self.event_deliveries.labels(event, outcome).inc()
+
+    def order_placed(self, store: str, payment_status: str) -> None:
+        """Count an order placed in ``store`` (a slug; stores beyond the label limit share one label)."""
+        self.orders.labels(self.stores.label(store), payment_status).inc()
+
+    def payment_attempt(self, store: str, gateway: str, status: str) -> None:
+        """Count a payment the checkout asked a gateway for."""
+        self.payments.labels(self.stores.label(store), gateway, status).inc()
 
     def observe(self, *, store: str | None, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""

@@ -41,6 +41,7 @@ class Payment(StoreScoped, Timestamped, Base):
             name="status",
         ),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded_within_amount"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_format"),
         Index(None, "store_id", "order_id"),
     )
@@ -51,4 +52,5 @@ class Payment(StoreScoped, Timestamped, Base):
     method: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(30))
     transaction_id: Mapped[str] = mapped_column(String(255))
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     gateway_response: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))

@@ -38,6 +38,16 @@ class PluginToggled(msgspec.Struct, frozen=True, kw_only=True):
     enabled: bool
 
 
+class OrderEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An order was placed or paid (``tc_on_order_placed``, ``tc_on_order_paid``)."""
+
+    order_id: UUID
+    order_number: int
+    total_minor: int
+    currency: str
+    payment_status: str
+
+
 @dataclass(frozen=True)
 class EventKind:
     """How an event name maps onto its hook: ``hook(ctx=..., <argument>=payload, plugin=...)``."""
@@ -60,6 +70,8 @@ EVENT_KINDS: dict[str, EventKind] = {
         EventKind("product.updated", "tc_on_product_updated", "product", ProductChanged),
         EventKind("plugin.enabled", "tc_on_plugin_enabled", "change", PluginToggled),
         EventKind("plugin.disabled", "tc_on_plugin_disabled", "change", PluginToggled),
+        EventKind("order.placed", "tc_on_order_placed", "order", OrderEvent),
+        EventKind("order.paid", "tc_on_order_paid", "order", OrderEvent),
     )
 }
 """Every event the core emits, by name."""

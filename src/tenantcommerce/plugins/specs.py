@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from tenantcommerce.auth.mailer import Mailer
     from tenantcommerce.plugins.context import PluginContext
-    from tenantcommerce.plugins.events import PluginToggled, ProductChanged, StoreCreated
+    from tenantcommerce.plugins.events import OrderEvent, PluginToggled, ProductChanged, StoreCreated
     from tenantcommerce.plugins.providers import PaymentGateway, ShippingCarrier, TaxCalculator, Theme
     from tenantcommerce.plugins.registrations import PeriodicJob, Routes
     from tenantcommerce.plugins.types import CheckoutRejection, CheckoutSummary, StoreWarning
@@ -207,6 +207,30 @@ async def tc_on_product_updated(ctx: StoreContext, product: ProductChanged, plug
     Args:
         ctx: the store.
         product: the product's id, slug and status after the change.
+        plugin: the calling plugin's context.
+    """
+
+
+@hookspec
+async def tc_on_order_placed(ctx: StoreContext, order: OrderEvent, plugin: PluginContext) -> None:
+    """An order was placed (paid or awaiting a payment that settles later). Delivered at least once: make the effect
+    idempotent.
+
+    Args:
+        ctx: the store.
+        order: the order's id, number, total, currency and payment status when it was placed.
+        plugin: the calling plugin's context.
+    """
+
+
+@hookspec
+async def tc_on_order_paid(ctx: StoreContext, order: OrderEvent, plugin: PluginContext) -> None:
+    """An order's payment succeeded (at placement, or later when a payment that settles later arrived). Delivered at
+    least once: make the effect idempotent.
+
+    Args:
+        ctx: the store.
+        order: the order's id, number, total, currency and payment status.
         plugin: the calling plugin's context.
     """
 

@@ -1,0 +1,1 @@
+"""What every storefront call shares: idempotency keys and the client a call comes from."""
