@@ -303,18 +303,23 @@ def check() -> None:
 @db.command()
 @_fail_clearly
 def prune() -> None:
-    """Delete expired sessions, spent reset tokens, old invitations and delivered events (the worker does it
-    hourly; safe to run any time)."""
+    """Delete expired sessions, spent reset tokens, old invitations, delivered events and idempotency keys past
+    their replay window (the worker does it hourly; safe to run any time)."""
     from tenantcommerce.auth.maintenance import prune as prune_identity
     from tenantcommerce.jobs.outbox import prune_outbox
+    from tenantcommerce.storefront.maintenance import prune_idempotency_keys
 
-    async def both(database: Any) -> tuple[Any, int]:
-        return await prune_identity(database), await prune_outbox(database)
+    async def everything(database: Any) -> tuple[Any, int, int]:
+        return (
+            await prune_identity(database),
+            await prune_outbox(database),
+            await prune_idempotency_keys(database),
+        )
 
-    pruned, events = _run(_with_database(_settings(), both))
+    pruned, events, keys = _run(_with_database(_settings(), everything))
     click.echo(
         f"Deleted {pruned.sessions} session(s), {pruned.password_reset_tokens} reset token(s), "
-        f"{pruned.store_invitations} invitation(s) and {events} delivered event(s)."
+        f"{pruned.store_invitations} invitation(s), {events} delivered event(s) and {keys} idempotency key(s)."
     )
 
 

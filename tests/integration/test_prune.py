@@ -65,8 +65,14 @@ def test_prune_deletes_only_what_has_expired(postgres: TestDatabase) -> None:
     result = CliRunner().invoke(main, ["db", "prune"], env=env)
 
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 session(s), 2 reset token(s), 2 invitation(s) and 0 delivered event(s)." in result.output
+    assert (
+        "Deleted 1 session(s), 2 reset token(s), 2 invitation(s), 0 delivered event(s) and 0 idempotency key(s)."
+        in result.output
+    )
     left = asyncio.run(_left(postgres))
     assert left == {"sessions": ["live"], "tokens": ["fresh"], "invitations": ["pending@example.com"]}
     again = CliRunner().invoke(main, ["db", "prune"], env=env)
-    assert "Deleted 0 session(s), 0 reset token(s), 0 invitation(s) and 0 delivered event(s)." in again.output
+    assert (
+        "Deleted 0 session(s), 0 reset token(s), 0 invitation(s), 0 delivered event(s) and 0 idempotency key(s)."
+        in again.output
+    )

@@ -37,6 +37,9 @@ class AdminVariant(msgspec.Struct, frozen=True):
     title: str
     price: Money
     inventory: int
+    reserved: int
+    """Held by checkouts awaiting payment; ``inventory - reserved`` can be sold."""
+    weight_grams: int | None
     attributes: dict[str, Any]
     position: int
 
@@ -71,6 +74,7 @@ class VariantUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     price_minor: Annotated[int, msgspec.Meta(ge=0, le=10**12)] | msgspec.UnsetType = msgspec.UNSET
     attributes: Attributes | msgspec.UnsetType = msgspec.UNSET
     position: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | msgspec.UnsetType = msgspec.UNSET
+    weight_grams: Annotated[int, msgspec.Meta(ge=0, le=10**8)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class StockAdjustmentInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -100,6 +104,8 @@ def _variant_out(variant: ProductVariant) -> AdminVariant:
         title=variant.title,
         price=Money(variant.price_minor, variant.currency),
         inventory=variant.inventory,
+        reserved=variant.reserved,
+        weight_grams=variant.weight_grams,
         attributes=variant.attributes,
         position=variant.position,
     )
@@ -226,7 +232,7 @@ async def update_variant(
     variant = await session.get(ProductVariant, _key(session, variant_id))
     if variant is None or variant.product_id != product_id:
         raise NotFound("no such variant of this product in this store")
-    for field in ("sku", "title", "price_minor", "attributes", "position"):
+    for field in ("sku", "title", "price_minor", "attributes", "position", "weight_grams"):
         value = getattr(data, field)
         if value is not msgspec.UNSET:
             setattr(variant, field, value)
@@ -243,24 +249,39 @@ async def update_variant(
 async def adjust_stock(
     session: AsyncSession, data: StockAdjustmentInput, principal: Principal | None
 ) -> StockAdjustmentOut:
-    """Change a variant's stock on hand atomically (never below zero) and keep the change in the history."""
+    """Change a variant's stock on hand atomically (never below zero, never below what checkouts hold) and keep the
+    change in the history."""
     if data.delta == 0:
         raise BusinessRuleError("delta must not be 0", errors=[FieldError("delta", "must not be 0")])
     result = await session.execute(
         update(ProductVariant)
-        .where(ProductVariant.id == data.variant_id, ProductVariant.inventory + data.delta >= 0)
+        .where(
+            ProductVariant.id == data.variant_id,
+            ProductVariant.inventory + data.delta >= 0,
+            ProductVariant.inventory + data.delta >= ProductVariant.reserved,
+        )
         .values(inventory=ProductVariant.inventory + data.delta)
         .returning(ProductVariant.inventory)
     )
     inventory = result.scalar_one_or_none()
     if inventory is None:
-        on_hand = await session.scalar(select(ProductVariant.inventory).where(ProductVariant.id == data.variant_id))
+        row = (
+            await session.execute(
+                select(ProductVariant.inventory, ProductVariant.reserved).where(ProductVariant.id == data.variant_id)
+            )
+        ).first()
         await session.rollback()
-        if on_hand is None:
+        if row is None:
             raise NotFound("no such variant in this store", errors=[FieldError("variant_id", "not found")])
+        if row.inventory + data.delta < 0:
+            raise BusinessRuleError(
+                f"only {row.inventory} in stock: cannot remove {-data.delta}",
+                errors=[FieldError("delta", "would make the stock negative")],
+            )
         raise BusinessRuleError(
-            f"only {on_hand} in stock: cannot remove {-data.delta}",
-            errors=[FieldError("delta", "would make the stock negative")],
+            f"{row.reserved} of the {row.inventory} in stock are held by checkouts awaiting payment: at most "
+            f"{row.inventory - row.reserved} can be removed",
+            errors=[FieldError("delta", "would remove stock that checkouts hold")],
         )
     adjustment = InventoryAdjustment(
         variant_id=data.variant_id,

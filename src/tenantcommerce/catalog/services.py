@@ -27,6 +27,8 @@ class VariantInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     title: Text200 = "Default"
     inventory: Annotated[int, msgspec.Meta(ge=0, le=10**9)] = 0
     attributes: Attributes = msgspec.field(default_factory=dict)
+    weight_grams: Annotated[int, msgspec.Meta(ge=0, le=10**8)] | None = None
+    """The shipping weight (carriers with weight bands use it)."""
 
 
 class ProductInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -61,6 +63,7 @@ async def add_variant(
         currency=current_store().currency,
         inventory=data.inventory,
         attributes=data.attributes,
+        weight_grams=data.weight_grams,
         position=position,
     )
     session.add(variant)

@@ -89,7 +89,7 @@ async def create_checkout(session: AsyncSession, owner: CartOwner, email: str | 
             ProductVariant.id.in_([line.variant_id for line in shown.lines])
         )
     )
-    weights = {variant_id: weight for variant_id, weight in rows}
+    weights = {row.id: row.weight_grams for row in rows}
     if email is None and owner.customer_id is not None:
         email = await session.scalar(select(StoreCustomer.email).where(StoreCustomer.id == owner.customer_id))
     checkout = Checkout(

@@ -13,6 +13,8 @@ from tenantcommerce.auth.guards import principal_of
 from tenantcommerce.auth.ratelimit import client_rate_limit
 from tenantcommerce.auth.schemas import Accepted, LoginInput, RegisterInput
 from tenantcommerce.auth.sessions import rotate_session, session_payload
+from tenantcommerce.cart.services import merge_guest_cart
+from tenantcommerce.cart.tokens import cart_token_of
 from tenantcommerce.customers import services
 from tenantcommerce.errors import AuthenticationRequired, problem_responses
 from tenantcommerce.runtime import Runtime
@@ -48,9 +50,15 @@ class CustomersController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[LoginInput]
     ) -> services.CustomerOut:
-        """Sign in at this store; the session is valid at this store only."""
+        """Sign in at this store; the session is valid at this store only. A guest cart the browser holds
+        (``X-Cart-Token`` or the ``tc_cart`` cookie) is merged into the customer's cart."""
         await runtime.throttle.hit("login", data.email)
         user, customer = await services.sign_in_customer(runtime.database, email=data.email, password=data.password)
+        token = cart_token_of(request)
+        if token is not None:
+            async with runtime.database.session() as session:
+                await merge_guest_cart(session, customer.id, token)
+                await session.commit()
         rotate_session(request)
         request.set_session(
             session_payload(str(user.id), user.session_epoch, kind="customer", store_id=str(current_store().id))

@@ -59,13 +59,22 @@ def build_job_app(runtime: Runtime) -> procrastinate.App:
     async def relay(timestamp: int) -> None:
         await relay_outbox(runtime)
 
+    @app.periodic(cron="* * * * *")
+    @app.task(name="tenantcommerce.release_expired_checkouts")
+    async def release_checkouts(timestamp: int) -> None:
+        from tenantcommerce.checkout.expiry import release_expired_checkouts
+
+        await release_expired_checkouts(runtime)
+
     @app.periodic(cron="17 * * * *")
     @app.task(name="tenantcommerce.prune")
     async def prune(timestamp: int) -> None:
         from tenantcommerce.auth.maintenance import prune as prune_identity
+        from tenantcommerce.storefront.maintenance import prune_idempotency_keys
 
         await prune_identity(runtime.database)
         await prune_outbox(runtime.database)
+        await prune_idempotency_keys(runtime.database)
 
     for registered in runtime.plugins.host.registrations.jobs:
         _add_plugin_job(app, runtime, registered.plugin_id, registered.value)

@@ -92,6 +92,11 @@ class BoundGateway(Bound[PaymentGateway]):
         result: RefundResult = await self._call(self.id, "refund", self.store, request, self.plugin)
         return result
 
+    async def cancel(self, payment_ref: str) -> PaymentResult:
+        """:meth:`PaymentGateway.cancel`."""
+        result: PaymentResult = await self._call(self.id, "cancel", self.store, payment_ref, self.plugin)
+        return result
+
     async def parse_webhook(self, webhook: WebhookRequest) -> PaymentEvent | None:
         """:meth:`PaymentGateway.parse_webhook`."""
         result: PaymentEvent | None = await self._call(self.id, "parse_webhook", webhook, self.plugin)

@@ -159,6 +159,15 @@ class PaymentGateway(Protocol):
         """
         ...
 
+    async def cancel(self, ctx: StoreContext, payment_ref: str, plugin: PluginContext) -> PaymentResult:
+        """Cancel a payment that has not succeeded (its checkout expired, or its order was cancelled before the money
+        came); cancelling again is harmless.
+
+        Raises:
+            BusinessRuleError: the payment is unknown, or it succeeded (refund it instead).
+        """
+        ...
+
     async def parse_webhook(self, webhook: WebhookRequest, plugin: PluginContext) -> PaymentEvent | None:
         """Verify and translate a provider webhook; ``None`` for events the core does not need.
 

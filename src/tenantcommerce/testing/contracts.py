@@ -158,6 +158,31 @@ class PaymentGatewayContract(_ProviderContract):
         assert (await provider.confirm(a.ctx, right, a.plugin)).status == "succeeded"
         assert (await provider.confirm(a.ctx, right, a.plugin)).status == "succeeded"
 
+    async def test_cancelling_is_harmless_twice_and_never_cancels_money_taken(
+        self, provider: PaymentGateway, contract_stores: ContractStores
+    ) -> None:
+        a = contract_stores.a
+        open_payment = await provider.create_payment(a.ctx, self.payment_request("to-cancel"), a.plugin)
+        assert (await provider.cancel(a.ctx, open_payment.payment_ref, a.plugin)).status == "cancelled"
+        assert (await provider.cancel(a.ctx, open_payment.payment_ref, a.plugin)).status == "cancelled"
+        with pytest.raises(TenantCommerceError) as confirm:
+            await provider.confirm(
+                a.ctx,
+                PaymentConfirmation(payment_ref=open_payment.payment_ref, amount_minor=4_250, currency="EUR"),
+                a.plugin,
+            )
+        assert 400 <= confirm.value.status_code < 500, "a cancelled payment must not be confirmed"
+        paid = await provider.create_payment(a.ctx, self.payment_request("paid"), a.plugin)
+        await provider.confirm(
+            a.ctx, PaymentConfirmation(payment_ref=paid.payment_ref, amount_minor=4_250, currency="EUR"), a.plugin
+        )
+        with pytest.raises(TenantCommerceError) as refused:
+            await provider.cancel(a.ctx, paid.payment_ref, a.plugin)
+        assert 400 <= refused.value.status_code < 500
+        with pytest.raises(TenantCommerceError) as unknown:
+            await provider.cancel(a.ctx, "nope", a.plugin)
+        assert 400 <= unknown.value.status_code < 500
+
     async def test_an_unknown_payment_cannot_be_confirmed_or_refunded(
         self, provider: PaymentGateway, contract_stores: ContractStores
     ) -> None:

@@ -68,6 +68,19 @@ def _choice_from_checks(column: str, checks: list[str]) -> str | None:
     return None
 
 
+def _upper_bound(column: str, checks: list[str]) -> int | None:
+    bounds = [
+        int(match.group(1))
+        for definition in checks
+        for match in re.finditer(rf"\b{re.escape(column)}\b\)?\s*<=\s*\(?(\d+)", definition)
+    ]
+    return min(bounds) if bounds else None
+
+
+def _upper_case_only(column: str, checks: list[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(column)}\b\)?::text\s*~\s*'\^\[A-Z", definition) for definition in checks)
+
+
 def _synthesise(column: str, type_name: str, checks: list[str], currency: str | None) -> str:
     token = uuid4().hex[:10]
     choice = _choice_from_checks(column, checks)
@@ -87,8 +100,9 @@ def _synthesise(column: str, type_name: str, checks: list[str], currency: str | 
         "real",
         "double precision",
     ) or type_name.startswith("numeric"):
-        # Distinct per row, so unique columns (order numbers, positions) do not collide.
-        return str(secrets.randbelow(32_000 if type_name == "smallint" else 2_000_000_000) + 1)
+        # Distinct per row, so unique columns (order numbers, positions) do not collide; within a checked bound.
+        bound = _upper_bound(column, checks) or (32_000 if type_name == "smallint" else 2_000_000_000)
+        return str(secrets.randbelow(bound) + 1)
     if type_name == "boolean":
         return "false"
     if type_name in ("json", "jsonb"):
@@ -98,7 +112,7 @@ def _synthesise(column: str, type_name: str, checks: list[str], currency: str | 
     if type_name == "date":
         return "2026-01-01"
     length = re.search(r"\((\d+)\)", type_name)
-    value = f"sample-{token}"
+    value = f"SAMPLE-{token.upper()}" if _upper_case_only(column, checks) else f"sample-{token}"
     return value[: int(length.group(1))] if length else value
 
 

@@ -161,6 +161,21 @@ class ManualGateway(ABC):
             ),
         )
 
+    async def cancel(self, ctx: StoreContext, payment_ref: str, plugin: PluginContext) -> PaymentResult:
+        """Cancel a pending payment (the checkout expired, or the order was cancelled before the money came);
+        cancelling again is harmless.
+
+        Raises:
+            BusinessRuleError: the payment is unknown or was paid (refund it instead).
+        """
+        _check_lengths(payment_ref=(payment_ref, records.KEY_LENGTH))
+        try:
+            async with plugin.transaction(readonly=False) as conn:
+                payment = await records.cancel(conn, ctx.id, payment_ref, method=self.method)
+        except PaymentNotFound as exc:
+            raise _unknown(payment_ref) from exc
+        return self._result(payment)
+
     async def parse_webhook(self, webhook: WebhookRequest, plugin: PluginContext) -> PaymentEvent | None:
         """Manual payments have no webhooks.
 

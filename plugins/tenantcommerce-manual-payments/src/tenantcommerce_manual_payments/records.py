@@ -247,6 +247,34 @@ async def mark_paid(
     return _payment(row), True
 
 
+async def cancel(conn: Connection, store_id: UUID, reference: str, *, method: Method | None = None) -> ManualPayment:
+    """Cancel a pending payment (its checkout expired or its order was cancelled); cancelling again changes nothing.
+
+    Raises:
+        PaymentNotFound: no such payment in this store (of ``method``, when given).
+        BusinessRuleError: it was paid (refund it instead).
+    """
+    payment = await find_payment(conn, store_id, reference, method=method, lock=True)
+    if payment.status == "cancelled":
+        return payment
+    if payment.status == "succeeded":
+        raise BusinessRuleError(
+            f"payment {reference} was paid: refund it instead of cancelling",
+            errors=[FieldError("status", "succeeded")],
+        )
+    row = await conn.fetchrow(
+        f"""
+        UPDATE manual_payments SET status = 'cancelled', updated_at = now()
+        WHERE store_id = $1 AND id = $2
+        RETURNING {_PAYMENT_COLUMNS}
+        """,
+        store_id,
+        payment.id,
+    )
+    assert row is not None  # locked above
+    return _payment(row)
+
+
 async def refund(
     conn: Connection, store_id: UUID, request: RefundRequest, *, method: Method | None = None
 ) -> ManualRefund:

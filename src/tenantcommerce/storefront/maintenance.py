@@ -1,0 +1,30 @@
+"""Housekeeping of the storefront: idempotency keys older than their replay window are deleted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tenantcommerce.storefront.idempotency import KEEP_KEYS
+
+if TYPE_CHECKING:
+    from tenantcommerce.db.database import Database
+
+
+async def prune_idempotency_keys(database: Database) -> int:
+    """Delete keys older than :data:`KEEP_KEYS`, store by store (each in a transaction scoped to it).
+
+    Returns:
+        How many keys were deleted.
+    """
+    async with database.pool.acquire() as conn:
+        store_ids = [row["id"] for row in await conn.fetch("SELECT id FROM stores")]
+    deleted = 0
+    for store_id in store_ids:
+        async with database.store_transaction(store_id, readonly=False) as conn:
+            status = await conn.execute(
+                "DELETE FROM idempotency_keys WHERE store_id = $1 AND created_at < now() - $2::interval",
+                store_id,
+                KEEP_KEYS,
+            )
+        deleted += int(status.split()[-1])
+    return deleted
