@@ -8,12 +8,13 @@ import msgspec
 from litestar import Controller, Request, get, patch
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from tenantcommerce.auth.admin_controllers import ADMIN_PREFIX, request_id
 from tenantcommerce.auth.audit_log import audit
 from tenantcommerce.auth.guards import principal_of, requires
 from tenantcommerce.catalog.models import ProductVariant
+from tenantcommerce.discounts.models import Discount
 from tenantcommerce.errors import BusinessRuleError, FieldError, problem_responses
 from tenantcommerce.fields import Email, Text200
 from tenantcommerce.runtime import Runtime
@@ -71,7 +72,8 @@ class StoreSettingsController(Controller):
     async def update(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], data: JSONBody[StoreSettingsUpdate]
     ) -> StoreSettings:
-        """Change settings. The currency can change only while no variant carries a price."""
+        """Change settings. The currency can change only while nothing carries an amount in it: no variant and
+        no fixed-amount or minimum-subtotal discount."""
         async with runtime.database.session() as session:
             store = await session.get(Store, current_store().id)
             assert store is not None
@@ -81,6 +83,14 @@ class StoreSettingsController(Controller):
                     raise BusinessRuleError(
                         "the currency cannot change while products carry prices in it",
                         errors=[FieldError("currency", "products are priced in the current currency")],
+                    )
+                amounts = exists().where(
+                    Discount.store_id == store.id, or_(Discount.kind == "fixed_amount", Discount.min_subtotal_minor > 0)
+                )
+                if await session.scalar(select(amounts)):
+                    raise BusinessRuleError(
+                        "the currency cannot change while discounts carry amounts in it",
+                        errors=[FieldError("currency", "discounts have amounts in the current currency")],
                     )
                 store.currency = data.currency
             if data.name is not msgspec.UNSET:

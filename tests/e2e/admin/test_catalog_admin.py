@@ -423,6 +423,17 @@ async def test_the_currency_changes_only_while_no_variant_is_priced(ann, rows, p
     assert (await ann.patch(SETTINGS, {"currency": "USD"})).status_code == 200
 
 
+async def test_the_currency_stays_while_discounts_carry_amounts_in_it(ann, problem) -> None:
+    percent = await ann.post(f"{SHOP}/discounts", {"code": "TENOFF", "kind": "percentage", "value": 1000})
+    assert percent.status_code == 201, percent.text
+    assert (await ann.patch(SETTINGS, {"currency": "USD"})).status_code == 200, "a percentage has no currency"
+    fixed = await ann.post(f"{SHOP}/discounts", {"code": "FIVE", "kind": "fixed_amount", "value": 500})
+    assert fixed.status_code == 201, fixed.text
+    body = problem(await ann.patch(SETTINGS, {"currency": "EUR"}), 422)
+    assert fields_of(body) == ["currency"]
+    assert (await ann.get(SETTINGS)).json()["currency"] == "USD"
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
