@@ -15,7 +15,7 @@ from tenantcommerce.cart.services import CartOwner, owner_of
 from tenantcommerce.cart.tokens import cart_token_of
 from tenantcommerce.checkout import services
 from tenantcommerce.checkout.schemas import CheckoutCreate, CheckoutOut, CheckoutUpdate, CompleteInput
-from tenantcommerce.errors import BusinessRuleError, FieldError, PluginError, problem_responses
+from tenantcommerce.errors import BusinessRuleError, FieldError, problem_responses
 from tenantcommerce.orders.notifications import send_order_confirmation
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.storefront.idempotency import idempotent
@@ -117,18 +117,23 @@ class CheckoutController(Controller):
     @staticmethod
     async def _pay(runtime: Runtime, plugins: Any, checkout_id: UUID, request: Request[Any, Any, Any],
                    payment_request: Any) -> None:  # fmt: skip
+        store = current_store()
         async with runtime.database.session() as session:
-            checkout = await services.get_checkout(session, await _owner(session, request), checkout_id, lock=True)
+            checkout = await services.get_checkout(session, await _owner(session, request), checkout_id)
             gateway = plugins.payment_gateway(checkout.payment_method)
-            store = current_store()
-            try:
-                result = await gateway.create_payment(payment_request)
-            except PluginError:
-                runtime.metrics.payment_attempt(store.slug, gateway.id, "error")
+        try:
+            result = await gateway.create_payment(payment_request)  # no transaction is open meanwhile
+        except Exception:
+            # Whatever went wrong (the provider refused, failed or timed out), nothing stays held.
+            runtime.metrics.payment_attempt(store.slug, gateway.id, "error")
+            async with runtime.database.session() as session:
+                checkout = await services.get_checkout(session, await _owner(session, request), checkout_id, lock=True)
                 await services.unhold(session, checkout)
                 await session.commit()
-                raise
-            runtime.metrics.payment_attempt(store.slug, gateway.id, result.status)
+            raise
+        runtime.metrics.payment_attempt(store.slug, gateway.id, result.status)
+        async with runtime.database.session() as session:
+            checkout = await services.get_checkout(session, await _owner(session, request), checkout_id, lock=True)
             order = await services.settle(session, checkout, result)
             await session.commit()
         if order is not None:

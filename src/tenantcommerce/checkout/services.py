@@ -416,6 +416,7 @@ async def unhold(session: AsyncSession, checkout: Checkout, *, status: str = "op
         await usage.give_back(session, checkout.discount_id)
     checkout.status = status
     checkout.expires_at = None
+    checkout.version += 1  # a new attempt asks the gateway with a new idempotency key
     await session.flush()
 
 

@@ -113,8 +113,11 @@ async def release(session: AsyncSession, checkout_id: UUID) -> list[tuple[UUID, 
     return taken
 
 
-async def sell(session: AsyncSession, checkout_id: UUID, lines: Iterable[tuple[UUID, int]], *, reason: str) -> None:
-    """Turn a checkout's reservation into a stock decrement, with a history entry per variant.
+async def sell(
+    session: AsyncSession, checkout_id: UUID, lines: Iterable[tuple[UUID, int]]
+) -> list[tuple[UUID, int, int]]:
+    """Turn a checkout's reservation into a stock decrement; ``(variant_id, qty, inventory_after)`` per variant, for
+    :func:`record_sales`.
 
     When the reservation is gone (it expired and was released), the stock is taken again if it is available.
 
@@ -129,6 +132,7 @@ async def sell(session: AsyncSession, checkout_id: UUID, lines: Iterable[tuple[U
             for row in await session.execute(_TAKE_RESERVATIONS, {"store": store_id, "checkout": checkout_id})
         )
     )
+    sales: list[tuple[UUID, int, int]] = []
     for variant_id, qty in wanted:
         held = min(reserved.get(variant_id, 0), qty)
         if held:
@@ -139,11 +143,19 @@ async def sell(session: AsyncSession, checkout_id: UUID, lines: Iterable[tuple[U
             )
             if after is None:
                 raise await _out_of_stock(session, dict(wanted), [variant_id])
-        await session.execute(
-            _HISTORY,
-            {"store": store_id, "id": new_id(), "variant": variant_id, "delta": -qty, "after": after, "reason": reason},
-        )
+        sales.append((variant_id, qty, after))
     for variant_id, qty in reserved.items():
         extra = qty - dict(wanted).get(variant_id, 0)
         if extra > 0:
             await session.execute(_UNHOLD, {"store": store_id, "variant": variant_id, "qty": extra})
+    return sales
+
+
+async def record_sales(session: AsyncSession, sales: Iterable[tuple[UUID, int, int]], *, reason: str) -> None:
+    """One stock-history entry per sold variant (``reason`` names the order)."""
+    store_id = current_store().id
+    for variant_id, qty, after in sales:
+        await session.execute(
+            _HISTORY,
+            {"store": store_id, "id": new_id(), "variant": variant_id, "delta": -qty, "after": after, "reason": reason},
+        )

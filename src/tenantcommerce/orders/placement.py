@@ -70,10 +70,10 @@ async def place_order(session: AsyncSession, checkout: Checkout, payment: Paymen
     totals = msgspec.convert(checkout.totals, Totals)
     paid = payment.status == "succeeded"
     now = datetime.datetime.now(datetime.UTC)
+    # The stock first, the store's counter row last: placements in one store queue on the counter only briefly.
+    sales = await reservations.sell(session, checkout.id, [(line.variant_id, line.qty) for line in lines])
     number = await next_order_number(session)
-    await reservations.sell(
-        session, checkout.id, [(line.variant_id, line.qty) for line in lines], reason=f"order #{number}"
-    )
+    await reservations.record_sales(session, sales, reason=f"order #{number}")
     order = Order(
         checkout_id=checkout.id,
         customer_id=checkout.customer_id,
