@@ -14,6 +14,7 @@ expires and the release job gives them back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -249,20 +250,22 @@ async def update_checkout(
             checkout.shipping_choice = msgspec.to_builtins(_pick(quotes, data.shipping))
     if data.payment_method is not msgspec.UNSET:
         if data.payment_method is not None:
-            _gateway(plugins, data.payment_method)
+            await _gateway(plugins, data.payment_method)
         checkout.payment_method = data.payment_method
     checkout.version += 1
     await session.flush()
 
 
-def _gateway(plugins: StorePlugins, method: str) -> Any:
-    try:
-        return plugins.payment_gateway(method)
-    except NotFound:
+async def _gateway(plugins: StorePlugins, method: str) -> Any:
+    gateway = None
+    with contextlib.suppress(NotFound):
+        gateway = plugins.payment_gateway(method)
+    if gateway is None or not await gateway.is_available():
         raise BusinessRuleError(
             f"payment method {method!r} is not available in this store",
             errors=[FieldError("payment_method", "is not one of payment_methods")],
-        ) from None
+        )
+    return gateway
 
 
 async def describe(session: AsyncSession, plugins: StorePlugins, checkout: Checkout) -> CheckoutOut:
@@ -309,7 +312,9 @@ async def describe(session: AsyncSession, plugins: StorePlugins, checkout: Check
         shipping_quotes=quotes,
         discount_code=checkout.discount_code,
         payment_method=checkout.payment_method,
-        payment_methods=[PaymentMethodOut(id=gateway.id, name=gateway.name) for gateway in plugins.payment_gateways()],
+        payment_methods=[
+            PaymentMethodOut(id=gateway.id, name=gateway.name) for gateway in await plugins.available_payment_gateways()
+        ],
         totals=TotalsOut(
             subtotal=Money(totals.subtotal_minor, currency),
             discount=Money(totals.discount_minor, currency),
@@ -348,7 +353,7 @@ async def hold(
     if checkout.status != "open":
         raise Conflict(f"this checkout is {checkout.status}: start again from the cart")
     if payment_method is not None:
-        _gateway(plugins, payment_method)
+        await _gateway(plugins, payment_method)
         checkout.payment_method = payment_method
     missing = _missing(checkout)
     if missing:
@@ -357,6 +362,8 @@ async def hold(
             + ", ".join(f"{error.field} {error.message}" for error in missing),
             errors=missing,
         )
+    assert checkout.payment_method is not None
+    await _gateway(plugins, checkout.payment_method)  # still turned on since it was chosen
     lines = _lines(checkout)
     choice = _choice(checkout)
     assert choice is not None

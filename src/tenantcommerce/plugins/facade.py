@@ -77,6 +77,10 @@ class Bound(Generic[P]):
 class BoundGateway(Bound[PaymentGateway]):
     """A payment gateway of the store."""
 
+    async def is_available(self) -> bool:
+        """:meth:`PaymentGateway.is_available`."""
+        return bool(await self._call(self.id, "is_available", self.store, self.plugin))
+
     async def create_payment(self, request: PaymentRequest) -> PaymentResult:
         """:meth:`PaymentGateway.create_payment`."""
         result: PaymentResult = await self._call(self.id, "create_payment", self.store, request, self.plugin)
@@ -153,6 +157,10 @@ class StorePlugins:
     def payment_gateways(self) -> list[BoundGateway]:
         """Gateways of enabled plugins: the payment methods a customer may choose."""
         return self._bound(self._plugins.host.registrations.payment_gateways, BoundGateway)
+
+    async def available_payment_gateways(self) -> list[BoundGateway]:
+        """The gateways customers may pay with now (each asked :meth:`PaymentGateway.is_available`)."""
+        return [gateway for gateway in self.payment_gateways() if await gateway.is_available()]
 
     def payment_gateway(self, gateway_id: str) -> BoundGateway:
         """The gateway ``gateway_id``.

@@ -77,7 +77,7 @@ _PROVIDER_KINDS: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
     "tc_register_payment_gateways": (
         "payment gateway",
         PaymentGateway,
-        ("create_payment", "confirm", "refund", "parse_webhook"),
+        ("is_available", "create_payment", "confirm", "refund", "cancel", "parse_webhook"),
     ),
     "tc_register_shipping_carriers": ("shipping carrier", ShippingCarrier, ("quote", "buy_label")),
     "tc_register_tax_calculators": ("tax calculator", TaxCalculator, ("calculate",)),

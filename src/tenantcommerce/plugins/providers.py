@@ -137,6 +137,11 @@ class PaymentGateway(Protocol):
     id: str
     name: str
 
+    async def is_available(self, ctx: StoreContext, plugin: PluginContext) -> bool:
+        """Whether customers of the store may pay this way now (its settings name it, its account is ready).
+        Checkouts offer only available methods and refuse the others with 422."""
+        ...
+
     async def create_payment(self, ctx: StoreContext, request: PaymentRequest, plugin: PluginContext) -> PaymentResult:
         """Start a payment. The same ``idempotency_key`` returns the same payment."""
         ...

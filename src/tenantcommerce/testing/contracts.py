@@ -158,6 +158,12 @@ class PaymentGatewayContract(_ProviderContract):
         assert (await provider.confirm(a.ctx, right, a.plugin)).status == "succeeded"
         assert (await provider.confirm(a.ctx, right, a.plugin)).status == "succeeded"
 
+    async def test_it_says_whether_it_is_available(
+        self, provider: PaymentGateway, contract_stores: ContractStores
+    ) -> None:
+        a = contract_stores.a
+        assert await provider.is_available(a.ctx, a.plugin) is True, "the contract's store config must offer it"
+
     async def test_cancelling_is_harmless_twice_and_never_cancels_money_taken(
         self, provider: PaymentGateway, contract_stores: ContractStores
     ) -> None:

@@ -503,6 +503,9 @@ class ScriptedGateway:
         self.calls: list[PaymentRequest] = []
         self.probe: Callable[[], Awaitable[None]] | None = None
 
+    async def is_available(self, ctx: Any, plugin: Any) -> bool:
+        return True
+
     async def create_payment(self, ctx: StoreContext, request: PaymentRequest, plugin: PluginContext) -> PaymentResult:
         self.calls.append(request)
         step = self.script.pop(0) if self.script else "pending"

@@ -105,19 +105,26 @@ async def test_a_gateway_that_refuses_leaves_nothing_held(
     await assert_nothing_held(admin_conn, guest, checkout_id, variant)
 
 
-async def test_choosing_a_manual_method_the_store_has_not_turned_on_leaves_nothing_held(
+async def test_a_manual_method_the_store_has_not_turned_on_is_neither_offered_nor_accepted(
     shop: TwoStores,
     shopper: Callable[[str], Any],
     variant_id: Callable[..., Awaitable[str]],
     admin_conn: asyncpg.Connection,
     problem: Callable[..., dict[str, Any]],
 ) -> None:
-    # The store configured bank transfer only; pay on delivery is listed (the plugin is enabled) but refuses.
+    # The store configured bank transfer only; the plugin also has pay on delivery, which must not be offered.
     variant = await variant_id(shop.a)
     guest = shopper("alpha")
-    checkout_id = await guest.ready([(variant, 2)], method="cash-on-delivery")
-    refused = await guest.complete(checkout_id)
+    checkout_id = await guest.ready([(variant, 2)])
+    read = await guest.call("GET", f"checkout/{checkout_id}")
+    assert [method["id"] for method in read.json()["payment_methods"]] == ["bank-transfer"]
+    before = read.json()["version"]
+    chosen = await guest.call("PATCH", f"checkout/{checkout_id}", {"payment_method": "cash-on-delivery"})
+    assert [error["field"] for error in problem(chosen, 422)["errors"]] == ["payment_method"]
+    refused = await guest.complete(checkout_id, {"payment_method": "cash-on-delivery"})
     assert [error["field"] for error in problem(refused, 422)["errors"]] == ["payment_method"]
+    after = await guest.call("GET", f"checkout/{checkout_id}")
+    assert (after.json()["version"], after.json()["payment_method"]) == (before, "bank-transfer"), "nothing changed"
     await assert_nothing_held(admin_conn, guest, checkout_id, variant)
-    switched = await guest.complete(checkout_id, {"payment_method": "bank-transfer"})
-    assert switched.status_code == 200, switched.text
+    completed = await guest.complete(checkout_id)
+    assert completed.status_code == 200, completed.text

@@ -75,6 +75,10 @@ class ManualGateway(ABC):
             instructions=instructions,
         )
 
+    async def is_available(self, ctx: StoreContext, plugin: PluginContext) -> bool:
+        """Offered when the store's settings turn this method on."""
+        return self.is_offered(settings_of(plugin))
+
     async def create_payment(self, ctx: StoreContext, request: PaymentRequest, plugin: PluginContext) -> PaymentResult:
         """Record a pending payment and tell the customer how to pay; the same idempotency key gives the same one.
 
