@@ -163,8 +163,48 @@ def _product_rows(rng: random.Random, store_id: Any, store_index: int, currency:
     return products, variants, active, inactive
 
 
+MEDIA_TYPES = (("image/jpeg", "jpg"), ("image/webp", "webp"), ("image/png", "png"))
+
+
+def _media_and_reservations(rng: random.Random, variants: list[tuple]) -> tuple[list, list]:
+    """0-3 images per product (the second often of a variant), and stock held by checkouts on ~10% of variants."""
+    by_product: dict[Any, list[tuple]] = {}
+    for variant in variants:
+        by_product.setdefault(variant[2], []).append(variant)
+    media = []
+    for product_id, product_variants in by_product.items():
+        store_id = product_variants[0][0]
+        for position in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            media_id = new_id()
+            content_type, extension = rng.choice(MEDIA_TYPES)
+            variant_id = rng.choice(product_variants)[1] if position == 1 and rng.random() < 0.5 else None
+            media.append(
+                (
+                    store_id,
+                    media_id,
+                    product_id,
+                    variant_id,
+                    f"{store_id}/{media_id}.{extension}",
+                    content_type,
+                    rng.randrange(20_000, 400_000),
+                    secrets.token_hex(32),
+                    1200,
+                    rng.choice((900, 1200, 1600)),
+                    f"Photo {position + 1}",
+                    position,
+                )
+            )
+    reserved = [
+        (variant[0], variant[1], rng.randrange(0, variant[7] + 1))
+        for variant in variants
+        if variant[7] and rng.random() < 0.1
+    ]
+    return media, reserved
+
+
 async def seed(dsn: str) -> Seeded:
-    """1,000 stores with owners and memberships, 100 products each (90% active), 2-3 variants per product."""
+    """1,000 stores with owners and memberships, 100 products each (90% active), 2-3 variants per product, 0-3 images
+    per product, stock reserved on ~10% of variants."""
     rng = random.Random(20_260_101)
     users, stores, members, products, variants = [], [], [], [], []
     seeded = Seeded(store_slugs=[], active={}, inactive=[])
@@ -212,11 +252,42 @@ async def seed(dsn: str) -> Seeded:
                     "position",
                 ],
             )
+            media, reserved = _media_and_reservations(random.Random(20_261_127), variants)
+            await conn.copy_records_to_table(
+                "product_media",
+                records=media,
+                columns=[
+                    "store_id",
+                    "id",
+                    "product_id",
+                    "variant_id",
+                    "storage_key",
+                    "content_type",
+                    "byte_size",
+                    "sha256",
+                    "width",
+                    "height",
+                    "alt",
+                    "position",
+                ],
+            )
+            await conn.execute(
+                "UPDATE product_variants v SET reserved = r.reserved"
+                " FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS r(store_id, id, reserved)"
+                " WHERE v.store_id = r.store_id AND v.id = r.id",
+                *(list(column) for column in zip(*reserved, strict=True)),
+            )
         await conn.execute("ANALYZE")
         await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
-    seeded.counts = {"stores": len(stores), "products": len(products), "variants": len(variants)}
+    seeded.counts = {
+        "stores": len(stores),
+        "products": len(products),
+        "variants": len(variants),
+        "images": len(media),
+        "variants with reservations": len(reserved),
+    }
     return seeded
 
 

@@ -52,7 +52,11 @@ _RESPONSE_DESCRIPTIONS = {
     403: "Not allowed, or the store is suspended.",
     404: "Missing, or another store's (never told apart).",
     409: "Conflict: duplicate, illegal transition or idempotency-key reuse.",
+    413: "The upload is larger than the limit the answer names.",
+    415: "The upload is not of an accepted type.",
     422: "Well-formed but not allowed by a business rule; `errors` names each field.",
+    502: "A plugin (payment, shipping or tax provider) failed; the answer names it.",
+    504: "A plugin took too long; the answer names it.",
     503: "Not ready.",
 }
 

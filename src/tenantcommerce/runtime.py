@@ -10,6 +10,7 @@ from litestar.stores.memory import MemoryStore
 
 from tenantcommerce.auth.mailer import LoggingMailer, Mailer
 from tenantcommerce.auth.ratelimit import AccountThrottle
+from tenantcommerce.catalog.media import MediaStorage
 from tenantcommerce.db.database import Database, DatabaseUrls, resolve_urls
 from tenantcommerce.db.migrate import Migrations
 from tenantcommerce.db.roles import Roles
@@ -45,6 +46,8 @@ class Runtime:
     """The mailer given to ``TenantCommerce(mailer=...)``; else a plugin's (``tc_register_mailers``); else logs."""
     extra_plugins: Mapping[str, object] | None = None
     """Plugin objects of the host project, by id (``TenantCommerce(plugins=...)``)."""
+    media_storage: MediaStorage | None = None
+    """Where product images go (``TenantCommerce(media_storage=...)``); ``None``: local files under ``TC_MEDIA_DIR``."""
     mailer: Mailer = field(init=False)
     plugin_host: PluginHost = field(init=False)
     metrics: Metrics = field(init=False)

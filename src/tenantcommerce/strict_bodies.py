@@ -29,8 +29,8 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     if request.method not in _UNSAFE:
         return
     field = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if field is None:
-        return
+    if field is None or request.content_type[0] in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return  # forms (uploads) are parsed by Litestar as they stream in: never read them whole here
     body = await request.body()
     if not body:
         return  # missing bodies get Litestar's own answer

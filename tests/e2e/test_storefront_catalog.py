@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
 
 from tenantcommerce.testing import StoreFixture, TwoStores
 
@@ -16,7 +19,7 @@ def products_path(store: str) -> str:
 
 def check_product(item: dict[str, Any], store: StoreFixture, currency: str) -> None:
     """One product as the fixture made it: two variants (Small in stock, Large not), prices in the store currency."""
-    assert set(item) >= {"id", "slug", "name", "description", "variants"}
+    assert set(item) == {"id", "slug", "name", "description", "variants", "media"}
     assert UUID_TEXT.match(item["id"])
     index = store.product_slugs.index(item["slug"])
     assert item["id"] == str(store.product_ids[index])
@@ -30,10 +33,12 @@ def check_product(item: dict[str, Any], store: StoreFixture, currency: str) -> N
         {"amount_minor": 1500 + index, "currency": currency},
     ]
     assert [variant["in_stock"] for variant in variants] == [True, False]
+    assert [variant["available"] for variant in variants] == [5, 0]
     for variant in variants:
-        assert set(variant) >= {"id", "sku", "title", "price", "in_stock", "attributes"}
+        assert set(variant) == {"id", "sku", "title", "price", "in_stock", "available", "attributes"}
         assert UUID_TEXT.match(variant["id"])
         assert variant["attributes"] == {}
+    assert item["media"] == []
 
 
 async def test_list_has_only_the_stores_active_products(client, two_stores: TwoStores) -> None:
@@ -166,3 +171,96 @@ async def test_openapi_documents_the_catalog(client) -> None:
     assert {parameter["name"] for parameter in detail["parameters"]} == {"slug", "product_slug"}
     assert "200" in listing["responses"]
     assert "200" in detail["responses"]
+
+
+# --- stock held by checkouts, and images -------------------------------------------------------------------------
+
+
+async def variant_ids(conn: asyncpg.Connection, product_id: UUID) -> list[UUID]:
+    rows = await conn.fetch("SELECT id FROM product_variants WHERE product_id = $1 ORDER BY position", product_id)
+    return [row["id"] for row in rows]
+
+
+def availability(product: dict[str, Any]) -> list[tuple[bool, int]]:
+    return [(variant["in_stock"], variant["available"]) for variant in product["variants"]]
+
+
+async def test_reserved_stock_is_not_offered(client, two_stores: TwoStores, admin_conn: asyncpg.Connection) -> None:
+    store = two_stores.a
+    slug = store.product_slugs[0]
+    small, large = await variant_ids(admin_conn, store.product_ids[0])
+    await admin_conn.execute("UPDATE product_variants SET inventory = 3 WHERE id = $1", large)
+
+    async def seen() -> tuple[list[tuple[bool, int]], list[tuple[bool, int]]]:
+        detail = (await client.get(f"{products_path(store.slug)}/{slug}")).json()
+        listed = (await client.get(products_path(store.slug))).json()["items"]
+        (item,) = [item for item in listed if item["slug"] == slug]
+        return availability(detail), availability(item)
+
+    assert await seen() == ([(True, 5), (True, 3)],) * 2
+    # Checkouts hold 4 of 5 small and all 3 large: one small left to sell, no large, though all are on hand.
+    await admin_conn.execute("UPDATE product_variants SET reserved = 4 WHERE id = $1", small)
+    await admin_conn.execute("UPDATE product_variants SET reserved = 3 WHERE id = $1", large)
+    assert await seen() == ([(True, 1), (False, 0)],) * 2
+    await admin_conn.execute("UPDATE product_variants SET reserved = 5 WHERE id = $1", small)
+    assert await seen() == ([(False, 0), (False, 0)],) * 2
+    # Another store's catalog is untouched by these reservations.
+    other = (await client.get(f"{products_path(two_stores.b.slug)}/{two_stores.b.product_slugs[0]}")).json()
+    assert availability(other) == [(True, 5), (False, 0)]
+
+
+async def add_image(conn: asyncpg.Connection, store_id: UUID, product_id: UUID, **values: Any) -> str:
+    media_id = uuid4()
+    row = {"variant_id": None, "alt": "", "position": 0, "content_type": "image/webp", "width": 640, "height": 480}
+    row.update(values)
+    await conn.execute(
+        "INSERT INTO product_media (store_id, id, product_id, variant_id, storage_key, content_type, byte_size, sha256,"
+        " width, height, alt, position) VALUES ($1, $2, $3, $4, $5, $6, 100, $7, $8, $9, $10, $11)",
+        store_id,
+        media_id,
+        product_id,
+        row["variant_id"],
+        f"{store_id}/{media_id}.webp",
+        row["content_type"],
+        "0" * 64,
+        row["width"],
+        row["height"],
+        row["alt"],
+        row["position"],
+    )
+    return str(media_id)
+
+
+async def test_products_carry_their_images_in_order(client, two_stores: TwoStores, admin_conn) -> None:
+    store, other = two_stores.a, two_stores.b
+    product_id, slug = store.product_ids[2], store.product_slugs[2]
+    small, _ = await variant_ids(admin_conn, product_id)
+    back = await add_image(admin_conn, store.id, product_id, position=2, alt="Back", width=None, height=None)
+    front = await add_image(admin_conn, store.id, product_id, position=0, alt="Front", variant_id=small)
+    side = await add_image(admin_conn, store.id, product_id, position=1, content_type="image/gif")
+    await add_image(admin_conn, other.id, other.product_ids[2])
+
+    detail = (await client.get(f"{products_path(store.slug)}/{slug}")).json()
+    assert [image["id"] for image in detail["media"]] == [front, side, back]
+    assert detail["media"][0] == {
+        "id": front,
+        "url": f"/api/storefront/{store.slug}/media/{front}",
+        "alt": "Front",
+        "width": 640,
+        "height": 480,
+        "variant_id": str(small),
+        "content_type": "image/webp",
+    }
+    assert detail["media"][1]["content_type"] == "image/gif"
+    assert (detail["media"][2]["width"], detail["media"][2]["height"], detail["media"][2]["variant_id"]) == (
+        None,
+        None,
+        None,
+    )
+    listed = {item["slug"]: item["media"] for item in (await client.get(products_path(store.slug))).json()["items"]}
+    assert listed[slug] == detail["media"]
+    assert [listed[other_slug] for other_slug in store.product_slugs[:2]] == [[], []]
+    # The other store's image shows under its own product only, with its own store's path.
+    theirs = (await client.get(f"{products_path(other.slug)}/{other.product_slugs[2]}")).json()["media"]
+    assert len(theirs) == 1
+    assert theirs[0]["url"].startswith(f"/api/storefront/{other.slug}/media/")

@@ -1,15 +1,19 @@
 """The storefront's hot read path: asyncpg directly, one round trip, the store set first, RLS enforced.
 
-The queries run inside database functions (``tc_storefront_product_page``, ``tc_storefront_product``; migration
-0003) that first ``set_config('app.current_store_id', ..., true)`` and then run the SQL below as the caller (the
-runtime role), so row level security applies. Called as one statement, the transaction is that statement: the
-setting ends with it and the pooled connection carries no store. This saves the BEGIN and COMMIT round trips of an
-explicit transaction.
+The queries run inside database functions (``tc_storefront_product_page``, ``tc_storefront_product`` and
+``tc_storefront_media``; migration 0006, which replaced 0003's) that first
+``set_config('app.current_store_id', ..., true)`` and then run the SQL below as the caller (the runtime role), so row
+level security applies. Called as one statement, the transaction is that statement: the setting ends with it and the
+pooled connection carries no store. This saves the BEGIN and COMMIT round trips of an explicit transaction.
 
 Each query builds its JSON in Postgres; it is decoded straight into msgspec Structs. The explicit
 ``store_id = $1`` filter sits on top of RLS: it keeps plans on the store's indexes and lets Citus route the query.
 Benchmarks (``benchmarks/storefront_read.py``) run these same SQL strings without RLS as their baseline, and a test
 checks that the functions in the database run exactly this SQL.
+
+A variant is in stock when its stock on hand exceeds what checkouts hold (``inventory - reserved``); ``available``
+says how many. A product's images come in their display order, each with the path the storefront serves it at
+(``/api/storefront/<store slug>/media/<id>``, read from ``stores`` once per statement).
 """
 
 from __future__ import annotations
@@ -29,14 +33,27 @@ _VARIANTS_JSON = """
     (SELECT coalesce(json_agg(json_build_object(
                 'id', v.id, 'sku', v.sku, 'title', v.title,
                 'price', json_build_object('amount_minor', v.price_minor, 'currency', v.currency),
-                'in_stock', v.inventory > 0, 'attributes', v.attributes)
+                'in_stock', v.inventory - v.reserved > 0, 'available', greatest(v.inventory - v.reserved, 0),
+                'attributes', v.attributes)
              ORDER BY v.position, v.id), '[]'::json)
      FROM product_variants v WHERE v.store_id = $1 AND v.product_id = p.id)
 """
 
+_MEDIA_JSON = """
+    (SELECT coalesce(json_agg(json_build_object(
+                'id', m.id, 'url', u.media_path || m.id, 'alt', m.alt, 'width', m.width, 'height', m.height,
+                'variant_id', m.variant_id, 'content_type', m.content_type)
+             ORDER BY m.position, m.id), '[]'::json)
+     FROM product_media m WHERE m.store_id = $1 AND m.product_id = p.id)
+"""
+
 _PRODUCT_JSON = f"""
     json_build_object('id', p.id, 'slug', p.slug, 'name', p.name, 'description', p.description,
-                      'variants', {_VARIANTS_JSON})
+                      'variants', {_VARIANTS_JSON}, 'media', {_MEDIA_JSON})
+"""
+
+_MEDIA_PATH = """
+    (SELECT '/api/storefront/' || s.slug || '/media/' AS media_path FROM stores s WHERE s.id = $1) u
 """
 
 LIST_SQL = f"""
@@ -46,25 +63,47 @@ SELECT json_build_object(
         FROM (SELECT id, slug, name, description FROM products
               WHERE store_id = $1 AND status = 'active'
               ORDER BY id DESC LIMIT $2 OFFSET $3) p
+        CROSS JOIN {_MEDIA_PATH}
     ), '[]'::json),
     'limit', $2::int, 'offset', $3::int,
     'total', (SELECT count(*) FROM products WHERE store_id = $1 AND status = 'active')
 )::text
 """
-"""Active products of one store, newest first, with their variants; ``$1`` store, ``$2`` limit, ``$3`` offset."""
+"""Active products of one store, newest first, with their variants and images; ``$1`` store, ``$2`` limit, ``$3``
+offset."""
 
 DETAIL_SQL = f"""
-SELECT {_PRODUCT_JSON}::text FROM products p
+SELECT {_PRODUCT_JSON}::text FROM products p CROSS JOIN {_MEDIA_PATH}
 WHERE p.store_id = $1 AND p.slug = $2 AND p.status = 'active'
 """
 """One active product by slug; ``$1`` store, ``$2`` product slug."""
 
+MEDIA_SQL = """
+SELECT json_build_object('storage_key', m.storage_key, 'content_type', m.content_type, 'sha256', m.sha256,
+                         'byte_size', m.byte_size)::text
+FROM product_media m JOIN products p ON p.store_id = m.store_id AND p.id = m.product_id
+WHERE m.store_id = $1 AND m.id = $2 AND p.status = 'active'
+"""
+"""What serving one image needs, if it belongs to an active product of the store; ``$1`` store, ``$2`` media id."""
+
+
+class ServedMedia(msgspec.Struct, frozen=True):
+    """The stored file behind a public media URL."""
+
+    storage_key: str
+    content_type: str
+    sha256: str
+    byte_size: int
+
+
 _decode_page = msgspec.json.Decoder(StorefrontProductPage).decode
 _decode_product = msgspec.json.Decoder(StorefrontProduct).decode
+_decode_media = msgspec.json.Decoder(ServedMedia).decode
 
 
 LIST_CALL = "SELECT tc_storefront_product_page($1, $2, $3)"
 DETAIL_CALL = "SELECT tc_storefront_product($1, $2)"
+MEDIA_CALL = "SELECT tc_storefront_media($1, $2)"
 
 
 async def list_products(database: Database, store_id: UUID, *, limit: int, offset: int) -> StorefrontProductPage:
@@ -77,3 +116,9 @@ async def get_product(database: Database, store_id: UUID, slug: str) -> Storefro
     """The store's active product ``slug``, or ``None``."""
     raw = await database.pool.fetchval(DETAIL_CALL, store_id, slug)
     return _decode_product(raw) if raw is not None else None
+
+
+async def get_media(database: Database, store_id: UUID, media_id: UUID) -> ServedMedia | None:
+    """The stored file of the store's image ``media_id`` when its product is active, or ``None``."""
+    raw = await database.pool.fetchval(MEDIA_CALL, store_id, media_id)
+    return _decode_media(raw) if raw is not None else None
