@@ -26,13 +26,20 @@ from tenantcommerce.auth.mailer import Mailer
 from tenantcommerce.auth.middleware import AuthenticationMiddleware
 from tenantcommerce.auth.ratelimit import RATE_LIMIT_STORE
 from tenantcommerce.auth.sessions import cookies_are_secure, session_cookie_name, session_middleware
+from tenantcommerce.cart.controllers import CartController
 from tenantcommerce.catalog.admin_controllers import AdminProductsController, InventoryController
 from tenantcommerce.catalog.controllers import StorefrontCatalogController
+from tenantcommerce.catalog.media import MediaStorage
+from tenantcommerce.catalog.media_controllers import AdminMediaController, StorefrontMediaController
+from tenantcommerce.checkout.controllers import CheckoutController
 from tenantcommerce.customers.controllers import CustomersController
+from tenantcommerce.discounts.controllers import DiscountsController
 from tenantcommerce.errors import exception_handlers, problem_details_plugin
 from tenantcommerce.jobs.worker import in_process_worker
 from tenantcommerce.observability.logging import AccessLog, configure_logging
 from tenantcommerce.observability.middleware import RequestObserver
+from tenantcommerce.orders.admin_controllers import AdminOrdersController
+from tenantcommerce.orders.customer_controllers import CustomerOrdersController
 from tenantcommerce.platform import health, metrics, ready
 from tenantcommerce.plugins.admin_controllers import PlatformPluginsController, StorePluginsController
 from tenantcommerce.plugins.routes import plugin_routers
@@ -52,9 +59,16 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     StoresController,
     OperatorStoresController,
     StorefrontCatalogController,
+    StorefrontMediaController,
+    CartController,
+    CheckoutController,
     CustomersController,
     AdminProductsController,
     InventoryController,
+    AdminMediaController,
+    DiscountsController,
+    AdminOrdersController,
+    CustomerOrdersController,
     StoreSettingsController,
     TokensController,
     MembersController,
@@ -85,6 +99,7 @@ class TenantCommerce(InitPluginProtocol):
         *,
         mailer: Mailer | None = None,
         plugins: Mapping[str, object] | None = None,
+        media_storage: MediaStorage | None = None,
         run_worker: bool = False,
     ) -> None:
         """
@@ -92,11 +107,15 @@ class TenantCommerce(InitPluginProtocol):
             settings: deployment settings (``Settings.from_env()`` when omitted).
             mailer: sends the platform's mail; default: a plugin's (``tc_register_mailers``), else the log.
             plugins: the host project's own plugin objects, by id, registered after the installed ones.
+            media_storage: where product images go (default: local files under ``TC_MEDIA_DIR``); see
+                ``docs/media.md`` for writing another.
             run_worker: also run the background worker in this process (the demo does; deployments run
                 ``tenantcommerce worker``).
         """
         self.settings = settings if settings is not None else Settings.from_env()
-        self.runtime = Runtime(self.settings, mailer_override=mailer, extra_plugins=plugins)
+        self.runtime = Runtime(
+            self.settings, mailer_override=mailer, extra_plugins=plugins, media_storage=media_storage
+        )
         self.run_worker = run_worker
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:

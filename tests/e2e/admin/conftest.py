@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -38,11 +39,19 @@ ADMIN_ROUTE = re.compile(r"^/api/admin/\{slug(:[a-z]+)?\}(/|$)")
 STORE_TABLES = (
     "products",
     "product_variants",
+    "product_media",
     "inventory_adjustments",
     "audit_log",
     "api_tokens",
     "store_members",
     "store_invitations",
+    "discounts",
+    "discount_redemptions",
+    "orders",
+    "order_items",
+    "payments",
+    "fulfillments",
+    "refunds",
 )
 """Tables with a ``store_id`` that the admin API writes."""
 
@@ -54,9 +63,9 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def tc_settings(postgres: TestDatabase) -> Settings:
+def tc_settings(postgres: TestDatabase, tmp_path: Path) -> Settings:
     """The kit's settings, logging JSON lines (the console renderer's tracebacks cost seconds each on a 500)."""
-    return msgspec.structs.replace(postgres.settings, log_format="json")
+    return msgspec.structs.replace(postgres.settings, log_format="json", media_dir=str(tmp_path / "media"))
 
 
 @pytest.fixture

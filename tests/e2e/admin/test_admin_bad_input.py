@@ -37,6 +37,10 @@ PROBE = "badinput-probe"
 PLUGIN_PATH = re.compile(r"^/api/admin/\{slug(?::[a-z]+)?\}/plugins/([a-z0-9-]+)(/.*)?$")
 """``/plugins/<id>`` (a plugin's management path, the core's handler) or ``/plugins/<id>/...`` (mounted by it)."""
 PLUGIN_TABLES = ("store_plugins", "store_plugin_state", "outbox_events")
+GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+"""A 1x1 GIF, for the product's image."""
+MULTIPART_ROUTES = {("POST", "/api/admin/{slug:str}/products/{product_id:uuid}/media")}
+"""Uploads take a multipart form, not JSON: their bad input is tested in tests/e2e/media/test_bad_uploads.py."""
 
 
 class ProbeSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -235,14 +239,25 @@ async def shop(client, staff, open_store, admin_conn, make_user, add_member):
         f"{SHOP}/products", {"name": "Mug", "slug": "mug", "variants": [{"sku": "MUG-1", "price_minor": 900}]}
     )
     assert product.status_code == 201, product.text
+    image = await ann.send(
+        "POST", f"{SHOP}/products/{product.json()['id']}/media", files={"file": ("dot.gif", GIF, "image/gif")}
+    )
+    assert image.status_code == 201, image.text
     vic = await make_user("vic@bad.test")
     await add_member(store_id, vic, "viewer")
+    discount = await ann.post(f"{SHOP}/discounts", {"code": "SAVE10", "kind": "percentage", "value": 1000})
+    assert discount.status_code == 201, discount.text
     return {
         "ann": ann,
         "store_id": store_id,
         "product_id": product.json()["id"],
         "variant_id": product.json()["variants"][0]["id"],
         "viewer_id": str(vic),
+        "discount_id": discount.json()["id"],
+        "media_id": image.json()["id"],
+        # Bad bodies are refused before the order is looked up: any id does.
+        "order_id": str(uuid.uuid4()),
+        "payment_id": str(uuid.uuid4()),
     }
 
 
@@ -358,6 +373,87 @@ PLUGIN_EXTRA = [
 ]
 
 
+DISCOUNT_GOOD = {"code": "cup", "kind": "percentage", "value": 1000, "min_subtotal_minor": 0, "active": True}
+
+
+def discount_extra(base: dict[str, Any]) -> list[Case]:
+    """Cases the field generator cannot make for discounts (nullable fields, codes, rules), on top of ``base``."""
+    return [
+        Case("code not a code", {**base, "code": "two words"}, "code"),
+        Case("code of 51 characters", {**base, "code": "A" * 51}, "code"),
+        Case("code of spaces", {**base, "code": "   "}, "code"),
+        Case("usage_limit 0", {**base, "usage_limit": 0}, "usage_limit"),
+        Case("usage_limit a string", {**base, "usage_limit": "5"}, "usage_limit"),
+        Case("starts_at without an offset", {**base, "starts_at": "2030-01-01T00:00:00"}, "starts_at"),
+        Case("ends_at not a time", {**base, "ends_at": "soon"}, "ends_at"),
+        Case("percentage above 100 %", {**base, "value": 10_001}, "value", REFUSED),
+        Case(
+            "ends_at before starts_at",
+            {**base, "starts_at": "2030-02-01T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"},
+            "ends_at",
+            REFUSED,
+        ),
+    ]
+
+
+ORDER_LINE = {"order_item_id": "0190a4a0-0000-7000-8000-000000000001", "qty": 1}
+ORDER_LINE_FIELDS = {
+    "order_item_id": Field("uuid", required=True),
+    "qty": Field("int", required=True, low=1, high=1_000_000),
+}
+
+
+def order_endpoints(shop: dict[str, Any]) -> dict[str, Endpoint]:
+    order_url = f"{SHOP}/orders/{shop['order_id']}"
+    return {
+        "orders.fulfil": Endpoint(
+            "POST",
+            f"{order_url}/fulfillments",
+            {
+                "lines": [ORDER_LINE],
+                "tracking_number": "T-1",
+                "tracking_url": "https://track.test/T-1",
+                "carrier_id": "post",
+                "buy_label": False,
+                "notify_customer": True,
+            },
+            {
+                "lines": Field("list", min_length=1, max_length=500),
+                "tracking_number": Field("text", max_length=200, min_length=1),
+                "tracking_url": Field("text", max_length=2000),
+                "carrier_id": Field("text", max_length=100, min_length=1),
+                "buy_label": Field("bool"),
+                "notify_customer": Field("bool"),
+            },
+            nested={"lines": (ORDER_LINE, ORDER_LINE_FIELDS)},
+            extra=[Case("tracking_url not http(s)", {"tracking_url": "javascript:alert(1)"}, "tracking_url")],
+        ),
+        "orders.cancel": Endpoint(
+            "POST",
+            f"{order_url}/cancel",
+            {"reason": "changed mind"},
+            {"reason": Field("text", max_length=500, min_length=1)},
+        ),
+        "orders.refund": Endpoint(
+            "POST",
+            f"{order_url}/refunds",
+            {"amount_minor": 100, "reason": "broken", "restock": [ORDER_LINE]},
+            {
+                "amount_minor": Field("int", required=True, low=1, high=2**63 - 1),
+                "reason": Field("text", max_length=500, min_length=1),
+                "restock": Field("list", min_length=1, max_length=500),
+            },
+            nested={"restock": (ORDER_LINE, ORDER_LINE_FIELDS)},
+        ),
+        "orders.confirm_payment": Endpoint(
+            "POST",
+            f"{order_url}/payments/{shop['payment_id']}/confirm",
+            {"note": "statement line 7"},
+            {"note": Field("text", max_length=1000, min_length=1)},
+        ),
+    }
+
+
 def endpoints(shop: dict[str, Any]) -> dict[str, Endpoint]:
     product_url = f"{SHOP}/products/{shop['product_id']}"
     variant_good = {"sku": "MUG-2", "price_minor": 1000, "title": "Large", "inventory": 1, "attributes": {"a": "b"}}
@@ -399,6 +495,20 @@ def endpoints(shop: dict[str, Any]) -> dict[str, Endpoint]:
             extra=[Case("variants are not patched here", {"variants": []}, "variants")],
         ),
         "variants.create": Endpoint("POST", f"{product_url}/variants", variant_good, VARIANT_FIELDS),
+        "media.update": Endpoint(
+            "PATCH",
+            f"{product_url}/media/{shop['media_id']}",
+            {"alt": "A mug", "position": 1},
+            {"alt": Field("text", max_length=300), "position": Field("int", low=0, high=10_000)},
+            extra=[
+                # variant_id may be null (no variant), so it is not described as a Field.
+                Case("variant_id not a uuid", {"variant_id": "red"}, "variant_id"),
+                Case("variant_id a number", {"variant_id": 5}, "variant_id"),
+                Case("variant_id of no variant here", {"variant_id": str(uuid.uuid4())}, "variant_id", REFUSED),
+                Case("the file is not patched", {"file": "x"}, "file"),
+                Case("the storage key is not patched", {"storage_key": "../x.png"}, "storage_key"),
+            ],
+        ),
         "variants.update": Endpoint(
             "PATCH",
             f"{product_url}/variants/{shop['variant_id']}",
@@ -497,10 +607,40 @@ def endpoints(shop: dict[str, Any]) -> dict[str, Endpoint]:
             {"token": "A" * 43},
             {"token": Field("token", required=True, max_length=200)},
         ),
+        "discounts.create": Endpoint(
+            "POST",
+            f"{SHOP}/discounts",
+            DISCOUNT_GOOD,
+            {
+                "code": Field("text", required=True, max_length=100, min_length=1),
+                "kind": Field("choice", required=True, choices=("percentage", "fixed_amount", "free_shipping")),
+                "value": Field("int", low=0, high=10**12),
+                "min_subtotal_minor": Field("int", low=0, high=10**12),
+                "active": Field("bool"),
+            },
+            extra=discount_extra(DISCOUNT_GOOD),
+        ),
+        "discounts.update": Endpoint(
+            "PATCH",
+            f"{SHOP}/discounts/{shop['discount_id']}",
+            {"code": "cup", "value": 1500, "min_subtotal_minor": 100, "active": False},
+            {
+                "code": Field("text", max_length=100, min_length=1),
+                "value": Field("int", low=0, high=10**12),
+                "min_subtotal_minor": Field("int", low=0, high=10**12),
+                "active": Field("bool"),
+            },
+            extra=[
+                *discount_extra({}),
+                Case("kind cannot change", {"kind": "fixed_amount"}, "kind", REFUSED),
+                Case("times_used is not an input", {"times_used": 0}, "times_used"),
+            ],
+        ),
         "plugins.update": Endpoint("PATCH", f"{SHOP}/plugins/{PLAIN}", PLUGIN_GOOD, PLUGIN_FIELDS, extra=PLUGIN_EXTRA),
         "plugins.update (own router)": Endpoint(
             "PATCH", f"{SHOP}/plugins/{PROBE}", PLUGIN_GOOD, PLUGIN_FIELDS, extra=PLUGIN_EXTRA
         ),
+        **order_endpoints(shop),
     }
 
 
@@ -509,14 +649,21 @@ ENDPOINT_NAMES = [
     "products.update",
     "variants.create",
     "variants.update",
+    "media.update",
     "inventory.adjust",
     "settings.update",
     "tokens.create",
     "invitations.create",
     "members.update",
     "invitations.accept",
+    "discounts.create",
+    "discounts.update",
     "plugins.update",
     "plugins.update (own router)",
+    "orders.fulfil",
+    "orders.cancel",
+    "orders.refund",
+    "orders.confirm_payment",
 ]
 
 
@@ -537,10 +684,14 @@ async def test_every_admin_write_endpoint_is_covered(admin_routes, shop) -> None
         "variant_id": shop["variant_id"],
         "user_id": shop["viewer_id"],
         "plugin_id": PLAIN,
+        "discount_id": shop["discount_id"],
+        "media_id": shop["media_id"],
+        "order_id": shop["order_id"],
+        "payment_id": shop["payment_id"],
     }
     missing = []
     for route in admin_routes:
-        if not route.has_body:
+        if not route.has_body or (route.method, route.path) in MULTIPART_ROUTES:
             continue
         under_plugin = plugin_path(route.path)
         if under_plugin is not None and (under_plugin[1] or under_plugin[0] != PROBE):
@@ -658,6 +809,12 @@ def list_routes(app) -> list[tuple[str, bool]]:
     return sorted(found)
 
 
+def list_url(path: str, shop: dict[str, Any]) -> str:
+    """A list route's path with the shop's slug and ids (``{product_id}``: its product) filled in."""
+    ids = {"slug": SLUG, "product_id": shop["product_id"]}
+    return re.sub(r"\{([a-z_]+)(?::[a-z]+)?\}", lambda match: ids[match.group(1)], path)
+
+
 async def enable_probe(shop: dict[str, Any]) -> None:
     response = await shop["ann"].patch(f"{SHOP}/plugins/{PROBE}", {"enabled": True, "config": {"greeting": "hi"}})
     assert response.status_code == 200, response.text
@@ -671,7 +828,7 @@ async def test_every_admin_list_answers_the_list_envelope(app, shop) -> None:
     assert len(routes) >= 6, routes
     failures = []
     for path, _ in routes:
-        url = path.replace("{slug:str}", SLUG)
+        url = list_url(path, shop)
         response = await shop["ann"].get(url)
         if response.status_code != 200:
             failures.append(f"GET {url}: {response.status_code} {response.text[:200]}")
@@ -703,7 +860,7 @@ async def test_every_paged_admin_list_refuses_bad_limits(app, shop, problem, que
     for path, paged in list_routes(app):
         if not paged:
             continue  # test_every_admin_list_answers_the_list_envelope reports those
-        url = path.replace("{slug:str}", SLUG)
+        url = list_url(path, shop)
         response = await shop["ann"].get(url, params=query)
         try:
             body = problem(response, 400, "invalid-input")

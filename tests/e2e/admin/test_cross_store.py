@@ -65,6 +65,11 @@ KNOWN_ROUTES = {
     ("GET", "/tokens"),
     ("POST", "/tokens"),
     ("DELETE", "/tokens/{token_id}"),
+    ("GET", "/discounts"),
+    ("POST", "/discounts"),
+    ("GET", "/discounts/{discount_id}"),
+    ("PATCH", "/discounts/{discount_id}"),
+    ("DELETE", "/discounts/{discount_id}"),
 }
 
 
@@ -156,12 +161,43 @@ def plausible_body(route, ids: dict[str, str]) -> dict | None:
         ("PATCH", "/plugins/{plugin_id}"): {"enabled": False, "priority": 999, "config": {"greeting": "hijacked"}},
         ("PATCH", f"/plugins/{PROBE}"): {"enabled": False, "priority": 999, "config": {"greeting": "hijacked"}},
         ("POST", f"/plugins/{PROBE}/note"): {"note": "planted"},
+        ("POST", "/discounts"): {"code": "PLANTED", "kind": "percentage", "value": 10_000},
+        ("PATCH", "/discounts/{discount_id}"): {"value": 10_000, "usage_limit": None, "active": True},
+        ("POST", "/orders/{order_id}/refunds"): {"amount_minor": 100},
     }
     return bodies.get(key_of(route), {})
 
 
+async def plant_order(admin_conn, store_id: uuid.UUID) -> dict[str, str]:
+    """A paid order of the store, with its payment and a pending refund (inserted as the superuser); their ids."""
+    order_id, payment_id, refund_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await admin_conn.execute(
+        "INSERT INTO orders (store_id, id, order_number, email, currency, subtotal_minor, total_minor, payment_status,"
+        " payment_method) SELECT id, $2, 1001, 'ada@example.com', currency, 900, 900, 'paid', 'bank-transfer'"
+        " FROM stores WHERE id = $1",
+        store_id,
+        order_id,
+    )
+    await admin_conn.execute(
+        "INSERT INTO payments (store_id, id, order_id, amount_minor, currency, method, status, transaction_id)"
+        " SELECT id, $2, $3, 900, currency, 'bank-transfer', 'succeeded', 'PAY-PLANTED' FROM stores WHERE id = $1",
+        store_id,
+        payment_id,
+        order_id,
+    )
+    await admin_conn.execute(
+        "INSERT INTO refunds (store_id, id, order_id, payment_id, amount_minor, currency, status)"
+        " SELECT id, $2, $3, $4, 100, currency, 'pending' FROM stores WHERE id = $1",
+        store_id,
+        refund_id,
+        order_id,
+        payment_id,
+    )
+    return {"order_id": str(order_id), "payment_id": str(payment_id), "refund_id": str(refund_id)}
+
+
 @pytest.fixture
-async def world(client, staff, open_store, make_user, add_member, make_token):
+async def world(client, staff, open_store, make_user, add_member, make_token, admin_conn):
     """Ann owns store A; Bob owns store B, which holds a product with a variant and stock, a token, a pending
     invitation and a viewer (Carl). Ann is no member of B. Ann holds a token of A with every permission."""
     ann = await staff("ann@alpha.test")
@@ -197,6 +233,10 @@ async def world(client, staff, open_store, make_user, add_member, make_token):
     a_product = await ann.post(f"/api/admin/{A}/products", {"name": "A Tee", "slug": "a-tee"})
     assert a_product.status_code == 201, a_product.text
     a_token = await make_token(ann, A, list(PERMISSIONS), name="a-all")
+    b_discount = await bob.post(f"/api/admin/{B}/discounts", {"code": "B-ONLY", "kind": "fixed_amount", "value": 500})
+    assert b_discount.status_code == 201, b_discount.text
+    a_discount = await ann.post(f"/api/admin/{A}/discounts", {"code": "A-ONLY", "kind": "fixed_amount", "value": 500})
+    assert a_discount.status_code == 201, a_discount.text
 
     b_ids = {
         "product_id": product.json()["id"],
@@ -205,9 +245,14 @@ async def world(client, staff, open_store, make_user, add_member, make_token):
         "invitation_id": invitation.json()["id"],
         "user_id": str(carl),
         "plugin_id": PROBE,
+        "discount_id": b_discount.json()["id"],
     }
     a_ids = {"product_id": a_product.json()["id"], "plugin_id": PROBE}
-    return {"ann": ann, "bob": bob, "a_id": a_id, "b_id": b_id, "b_ids": b_ids, "a_ids": a_ids, "a_token": a_token}
+    b_ids |= await plant_order(admin_conn, b_id)
+    # real ids for reads only: a write with them would work
+    a_read_ids = {"discount_id": a_discount.json()["id"], **await plant_order(admin_conn, a_id)}
+    return {"ann": ann, "bob": bob, "a_id": a_id, "b_id": b_id, "b_ids": b_ids, "a_ids": a_ids,
+            "a_read_ids": a_read_ids, "a_token": a_token}  # fmt: skip
 
 
 def requests_for(route, slug: str, real_ids: dict[str, str]):
@@ -340,6 +385,8 @@ async def test_a_token_of_store_a_works_on_store_a_within_its_permissions(
     failures = []
     for route in admin_routes:
         ids = {name: str(uuid.uuid4()) for name in route.params} | world["a_ids"]
+        if route.method == "GET":
+            ids |= world["a_read_ids"]
         url = route.url(A, ids)
         if mounted_by(route) not in (None, PROBE):
             body = {"__unknown__": True} if route.has_body else None

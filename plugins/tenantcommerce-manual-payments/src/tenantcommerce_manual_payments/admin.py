@@ -21,11 +21,13 @@ from tenantcommerce.auth.audit_log import audit
 from tenantcommerce.auth.guards import principal_of, requires
 from tenantcommerce.errors import problem_responses
 from tenantcommerce.lists import DEFAULT_LIMIT, Limit, Offset, Page
+from tenantcommerce.orders.services import record_payment_succeeded
 from tenantcommerce.plugins.providers import Currency, Minor
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import current_store
 
 from tenantcommerce_manual_payments import records
+from tenantcommerce_manual_payments.gateways import BankTransferGateway, CashOnDeliveryGateway
 from tenantcommerce_manual_payments.records import ManualPayment, ManualRefund, Status
 from tenantcommerce_manual_payments.settings import Instructions
 
@@ -34,6 +36,10 @@ MARK_PAID_PERMISSION = "orders:refund"
 """Marking a payment paid says money arrived, which lets the order ship: it is a money decision. Of the core's
 permissions, ``orders:refund`` is the one that governs an order's money and that only owners and admins hold
 (``orders:fulfill`` is also the staff role's, and whoever ships must not also be able to declare goods paid for)."""
+
+
+GATEWAY_IDS = {gateway.method: gateway.id for gateway in (BankTransferGateway, CashOnDeliveryGateway)}
+"""The gateway (the core's ``payments.method``) of each manual method."""
 
 
 class ManualPaymentDetail(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,7 +114,7 @@ class ManualPaymentsController(Controller):
         "/{reference:str}/mark-paid",
         status_code=HTTP_200_OK,
         guards=[requires(MARK_PAID_PERMISSION)],
-        responses=problem_responses(400, 401, 403, 404, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
     )
     async def mark_paid(
         self,
@@ -118,7 +124,9 @@ class ManualPaymentsController(Controller):
         data: JSONBody[MarkPaid],
     ) -> ManualPaymentDetail:
         """Mark a payment paid: its money has arrived. The amount and currency must be the payment's (else 422);
-        doing it again changes nothing. The same rules as the gateways' ``confirm``; audited."""
+        doing it again changes nothing. The same rules as the gateways' ``confirm``; audited. The order placed with
+        the payment becomes paid with it (``order.paid``); an order that was cancelled refuses (409) and nothing
+        is marked."""
         store = current_store()
         async with runtime.database.session() as session:
             conn = await _driver_connection(session)
@@ -136,6 +144,18 @@ class ManualPaymentsController(Controller):
                      "currency": payment.currency, "note": payment.note},
                     request_id=request_id(request),
                 )  # fmt: skip
+            # The core's one way to a paid order, in this same transaction: if the order cannot be paid (it was
+            # cancelled) nothing is marked here either.
+            await record_payment_succeeded(
+                session,
+                gateway_id=GATEWAY_IDS[payment.method],
+                payment_ref=payment.reference,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                principal=principal_of(request),
+                request_id=request_id(request),
+                note=payment.note,
+            )
             detail = await _detail(conn, payment)
             await session.commit()
         return detail
