@@ -147,6 +147,22 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    async def delete_in_every_store(self, sql: str, *args: object) -> int:
+        """Run a ``DELETE`` in each store, in a transaction scoped to that store (as the runtime role): ``$1`` is the
+        store's id, ``args`` follow as ``$2``, ``$3``, ... (housekeeping: pruning old rows).
+
+        Returns:
+            How many rows were deleted in all.
+        """
+        async with self.pool.acquire() as conn:
+            store_ids = [row["id"] for row in await conn.fetch("SELECT id FROM stores")]
+        deleted = 0
+        for store_id in store_ids:
+            async with self.store_transaction(store_id, readonly=False) as conn:
+                status = await conn.execute(sql, store_id, *args)
+            deleted += int(status.split()[-1])
+        return deleted
+
     async def check_runtime_role(self, roles: Roles) -> str:
         """Refuse to serve as a role that could see or change more than one store at a time.
 

@@ -158,15 +158,6 @@ async def prune_outbox(database: Database, *, keep_days: int = KEEP_DELIVERED_EV
     Returns:
         How many events were deleted.
     """
-    async with database.pool.acquire() as conn:
-        store_ids = [row["id"] for row in await conn.fetch("SELECT id FROM stores")]
-    deleted = 0
-    for store_id in store_ids:
-        async with database.store_transaction(store_id, readonly=False) as conn:
-            status = await conn.execute(
-                "DELETE FROM outbox_events WHERE store_id = $1 AND delivered_at < now() - make_interval(days => $2)",
-                store_id,
-                keep_days,
-            )
-        deleted += int(status.split()[-1])
-    return deleted
+    return await database.delete_in_every_store(
+        "DELETE FROM outbox_events WHERE store_id = $1 AND delivered_at < now() - make_interval(days => $2)", keep_days
+    )

@@ -16,15 +16,6 @@ async def prune_idempotency_keys(database: Database) -> int:
     Returns:
         How many keys were deleted.
     """
-    async with database.pool.acquire() as conn:
-        store_ids = [row["id"] for row in await conn.fetch("SELECT id FROM stores")]
-    deleted = 0
-    for store_id in store_ids:
-        async with database.store_transaction(store_id, readonly=False) as conn:
-            status = await conn.execute(
-                "DELETE FROM idempotency_keys WHERE store_id = $1 AND created_at < now() - $2::interval",
-                store_id,
-                KEEP_KEYS,
-            )
-        deleted += int(status.split()[-1])
-    return deleted
+    return await database.delete_in_every_store(
+        "DELETE FROM idempotency_keys WHERE store_id = $1 AND created_at < now() - $2::interval", KEEP_KEYS
+    )
