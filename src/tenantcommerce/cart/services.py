@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from tenantcommerce.cart.models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, CartItem
 from tenantcommerce.cart.schemas import CartChange, CartLine, CartOut
@@ -124,7 +124,7 @@ async def add_item(session: AsyncSession, cart: Cart, variant_id: UUID, qty: int
         )
     _check_available(variant, new_qty)
     if line is None:
-        count = len((await session.scalars(select(CartItem.id).where(CartItem.cart_id == cart.id))).all())
+        count = await session.scalar(select(func.count()).where(CartItem.cart_id == cart.id)) or 0
         if count >= MAX_CART_LINES:
             raise BusinessRuleError(
                 f"a cart holds at most {MAX_CART_LINES} lines",

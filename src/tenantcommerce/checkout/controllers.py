@@ -16,7 +16,7 @@ from tenantcommerce.cart.tokens import cart_token_of
 from tenantcommerce.checkout import services
 from tenantcommerce.checkout.schemas import CheckoutCreate, CheckoutOut, CheckoutUpdate, CompleteInput
 from tenantcommerce.errors import BusinessRuleError, FieldError, problem_responses
-from tenantcommerce.orders.notifications import send_order_confirmation
+from tenantcommerce.orders import emails
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.storefront.idempotency import idempotent
 from tenantcommerce.tenancy.context import current_store
@@ -134,11 +134,17 @@ class CheckoutController(Controller):
         runtime.metrics.payment_attempt(store.slug, gateway.id, result.status)
         async with runtime.database.session() as session:
             checkout = await services.get_checkout(session, await _owner(session, request), checkout_id, lock=True)
-            order = await services.settle(session, checkout, result)
+            placed = await services.settle(session, checkout, result)
+            confirmation = None
+            if placed is not None:
+                payment_status = placed.order.payment_status
+                confirmation = emails.order_confirmation(
+                    placed.order, placed.items, store, instructions=result.instructions
+                )
             await session.commit()
-        if order is not None:
-            runtime.metrics.order_placed(store.slug, order.payment_status)
-            await send_order_confirmation(runtime, order.id)
+        if confirmation is not None:
+            runtime.metrics.order_placed(store.slug, payment_status)
+            await runtime.mailer.send(confirmation)
         elif result.status in {"failed", "cancelled"}:
             raise BusinessRuleError(
                 f"the payment {result.status}: {result.failure_reason or 'try another payment method'}",

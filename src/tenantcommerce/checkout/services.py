@@ -41,12 +41,13 @@ from tenantcommerce.checkout.schemas import (
     TotalsOut,
 )
 from tenantcommerce.customers.models import StoreCustomer
+from tenantcommerce.discounts import services as discounts
 from tenantcommerce.discounts import usage
 from tenantcommerce.errors import BusinessRuleError, Conflict, FieldError, NotFound, PluginError
 from tenantcommerce.inventory import reservations
 from tenantcommerce.money import Money
 from tenantcommerce.orders.models import Order
-from tenantcommerce.orders.placement import place_order
+from tenantcommerce.orders.placement import PlacedOrder, place_order
 from tenantcommerce.plugins.providers import Address, PaymentRequest, PaymentResult, ShippingLine, ShippingRequest
 from tenantcommerce.plugins.types import CheckoutLine, CheckoutSummary
 from tenantcommerce.tenancy.context import current_store
@@ -188,8 +189,6 @@ def _pick(quotes: list[QuoteOut], selection: ShippingSelection) -> ShippingChoic
 async def _discount(session: AsyncSession, checkout: Checkout, subtotal_minor: int) -> tuple[UUID | None, int, bool]:
     if checkout.discount_code is None:
         return None, 0, False
-    from tenantcommerce.discounts import services as discounts
-
     found = await discounts.find_usable(session, checkout.discount_code, subtotal_minor=subtotal_minor, now=_now())
     applied = discounts.apply(found, subtotal_minor)
     return applied.discount_id, applied.amount_minor, applied.free_shipping
@@ -232,8 +231,6 @@ async def update_checkout(
             msgspec.to_builtins(data.billing_address.to_address()) if data.billing_address else None
         )
     if data.discount_code is not msgspec.UNSET:
-        from tenantcommerce.discounts import services as discounts
-
         checkout.discount_code = discounts.normalise_code(data.discount_code) if data.discount_code else None
         subtotal = sum(line.unit_price_minor * line.qty for line in _lines(checkout))
         checkout.discount_id = (await _discount(session, checkout, subtotal))[0]
@@ -427,7 +424,7 @@ async def unhold(session: AsyncSession, checkout: Checkout, *, status: str = "op
     await session.flush()
 
 
-async def settle(session: AsyncSession, checkout: Checkout, result: PaymentResult) -> Order | None:
+async def settle(session: AsyncSession, checkout: Checkout, result: PaymentResult) -> PlacedOrder | None:
     """Step 3: place the order when the payment succeeded or settles later; keep what the browser needs when the
     payment must be finished there. A failed payment gives the hold back and answers 422."""
     checkout.payment_ref = result.payment_ref

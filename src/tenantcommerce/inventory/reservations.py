@@ -126,6 +126,7 @@ async def sell(
     """
     store_id = current_store().id
     wanted = _merged(lines)
+    asked = dict(wanted)
     reserved = dict(
         _merged(
             (row.variant_id, row.qty)
@@ -142,10 +143,10 @@ async def sell(
                 _SELL_UNRESERVED, {"store": store_id, "variant": variant_id, "qty": qty - held}
             )
             if after is None:
-                raise await _out_of_stock(session, dict(wanted), [variant_id])
+                raise await _out_of_stock(session, asked, [variant_id])
         sales.append((variant_id, qty, after))
     for variant_id, qty in reserved.items():
-        extra = qty - dict(wanted).get(variant_id, 0)
+        extra = qty - asked.get(variant_id, 0)
         if extra > 0:
             await session.execute(_UNHOLD, {"store": store_id, "variant": variant_id, "qty": extra})
     return sales

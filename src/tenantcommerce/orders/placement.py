@@ -10,6 +10,7 @@ second placement of one checkout fail instead of making a second order.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -60,7 +61,15 @@ def order_event(order: Order) -> OrderEvent:
     )
 
 
-async def place_order(session: AsyncSession, checkout: Checkout, payment: PaymentResult) -> Order:
+@dataclass(frozen=True)
+class PlacedOrder:
+    """An order just placed, with its items (for the confirmation, without reading them again)."""
+
+    order: Order
+    items: list[OrderItem]
+
+
+async def place_order(session: AsyncSession, checkout: Checkout, payment: PaymentResult) -> PlacedOrder:
     """Turn ``checkout`` into an order (see the module's docstring). Does not commit.
 
     Raises:
@@ -100,9 +109,10 @@ async def place_order(session: AsyncSession, checkout: Checkout, payment: Paymen
     session.add(order)
     await session.flush()
     priced = {line.variant_id: line for line in totals.lines}
+    items: list[OrderItem] = []
     for line in lines:
         share = priced[line.variant_id]
-        session.add(
+        items.append(
             OrderItem(
                 order_id=order.id,
                 product_id=line.product_id,
@@ -117,6 +127,7 @@ async def place_order(session: AsyncSession, checkout: Checkout, payment: Paymen
                 tax_minor=share.tax_minor,
             )
         )
+    session.add_all(items)
     session.add(
         Payment(
             order_id=order.id,
@@ -140,4 +151,4 @@ async def place_order(session: AsyncSession, checkout: Checkout, payment: Paymen
     await emit(session, "order.placed", order_event(order))
     if paid:
         await emit(session, "order.paid", order_event(order))
-    return order
+    return PlacedOrder(order, items)

@@ -15,10 +15,11 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from litestar.connection import ASGIConnection
 from litestar.middleware import ASGIMiddleware
 
 from tenantcommerce.auth.principal import Principal
-from tenantcommerce.cart.tokens import CART_TOKEN_COOKIE, CART_TOKEN_HEADER
+from tenantcommerce.cart.tokens import cart_token_of
 from tenantcommerce.db.base import new_id
 from tenantcommerce.errors import Conflict, FieldError, InputError
 from tenantcommerce.tenancy.context import current_store
@@ -55,13 +56,7 @@ def client_of(scope: Scope) -> str:
     user = scope.get("user")
     if isinstance(user, Principal):
         return f"user:{user.user_id}"
-    token = _header(scope, CART_TOKEN_HEADER.encode())
-    if not token:
-        cookie = _header(scope, b"cookie") or ""
-        for part in cookie.split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == CART_TOKEN_COOKIE and value:
-                token = value
+    token = cart_token_of(ASGIConnection(scope))
     if token:
         return "cart:" + hashlib.sha256(token.encode()).hexdigest()[:40]
     client = scope.get("client")

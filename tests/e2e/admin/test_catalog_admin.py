@@ -322,6 +322,26 @@ async def test_stock_adjustments_keep_a_history(ann, rows, problem, admin_conn) 
     assert (paged["limit"], paged["offset"], paged["total"]) == (1, 1, 3)
 
 
+async def test_adjustments_never_take_away_stock_that_checkouts_hold(ann, rows, problem, admin_conn) -> None:
+    product = await create(
+        ann, {"name": "Mug", "slug": "mug", "variants": [{"sku": "MUG-1", "price_minor": 900, "inventory": 5}]}
+    )
+    variant_id = product["variants"][0]["id"]
+    await admin_conn.execute("UPDATE product_variants SET reserved = 3 WHERE id = $1", uuid.UUID(variant_id))
+    body = problem(await ann.post(ADJUST, {"variant_id": variant_id, "delta": -3, "reason": "breakage"}), 422)
+    assert fields_of(body) == ["delta"]
+    assert "at most 2 can be removed" in body["detail"]
+    stock = await admin_conn.fetchrow(
+        "SELECT inventory, reserved FROM product_variants WHERE id = $1", uuid.UUID(variant_id)
+    )
+    assert (stock["inventory"], stock["reserved"]) == (5, 3), "a refused adjustment changes nothing"
+    assert await rows("inventory_adjustments", "variant_id = $1", uuid.UUID(variant_id)) == 1  # the initial stock
+    removed = await ann.post(ADJUST, {"variant_id": variant_id, "delta": -2, "reason": "breakage"})
+    assert removed.status_code == 201, removed.text
+    assert removed.json()["inventory_after"] == 3
+    assert (await ann.get(f"{PRODUCTS}/{product['id']}")).json()["variants"][0]["reserved"] == 3
+
+
 async def test_concurrent_removals_never_take_stock_below_zero(ann, rows) -> None:
     product = await create(
         ann, {"name": "Mug", "slug": "mug", "variants": [{"sku": "MUG-1", "price_minor": 900, "inventory": 3}]}

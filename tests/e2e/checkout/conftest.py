@@ -501,6 +501,7 @@ class ScriptedGateway:
     def __init__(self) -> None:
         self.script: list[str] = []
         self.calls: list[PaymentRequest] = []
+        self.cancelled: list[str] = []
         self.probe: Callable[[], Awaitable[None]] | None = None
 
     async def is_available(self, ctx: Any, plugin: Any) -> bool:
@@ -531,13 +532,14 @@ class ScriptedGateway:
     async def confirm(
         self, ctx: StoreContext, confirmation: PaymentConfirmation, plugin: PluginContext
     ) -> PaymentResult:
-        raise NotImplementedError
+        raise BusinessRuleError("the scripted gateway's payments never settle by confirmation")
 
     async def refund(self, ctx: StoreContext, request: RefundRequest, plugin: PluginContext) -> RefundResult:
-        raise NotImplementedError
+        raise BusinessRuleError("the scripted gateway takes no money, so it refunds none")
 
     async def cancel(self, ctx: StoreContext, payment_ref: str, plugin: PluginContext) -> PaymentResult:
-        raise NotImplementedError
+        self.cancelled.append(payment_ref)
+        return PaymentResult(status="cancelled", payment_ref=payment_ref, amount_minor=0, currency=ctx.currency)
 
     async def parse_webhook(self, webhook: WebhookRequest, plugin: PluginContext) -> PaymentEvent | None:
         return None

@@ -326,7 +326,9 @@ class OrdersGateway:
         return True
 
     async def create_payment(self, ctx: Any, request: PaymentRequest, plugin: Any) -> PaymentResult:
-        raise NotImplementedError
+        # Orders here are planted already placed; a checkout paying with this gateway gets a pending payment.
+        return PaymentResult(status="pending", payment_ref=f"e2e-{request.idempotency_key}",
+                             amount_minor=request.amount_minor, currency=request.currency)  # fmt: skip
 
     async def confirm(self, ctx: Any, confirmation: PaymentConfirmation, plugin: Any) -> PaymentResult:
         await self._behave()
