@@ -40,6 +40,7 @@ from tenantcommerce.observability.logging import AccessLog, configure_logging
 from tenantcommerce.observability.middleware import RequestObserver
 from tenantcommerce.orders.admin_controllers import AdminOrdersController
 from tenantcommerce.orders.customer_controllers import CustomerOrdersController
+from tenantcommerce.payments.controllers import PaymentWebhooksController
 from tenantcommerce.platform import health, metrics, ready
 from tenantcommerce.plugins.admin_controllers import PlatformPluginsController, StorePluginsController
 from tenantcommerce.plugins.routes import plugin_routers
@@ -75,6 +76,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuditController,
     StorePluginsController,
     PlatformPluginsController,
+    PaymentWebhooksController,
 ]
 
 

@@ -224,6 +224,8 @@ def list_plugins_command() -> None:
             )
             if ids
         ]
+        if info.setup_problems:
+            provided.append(f"NOT CONFIGURED: {'; '.join(info.setup_problems)}")
         for line in [*provided, f"hooks: {', '.join(info.hooks) or 'none'}"]:
             click.echo(f"    {line}")
     if host.disabled:

@@ -375,7 +375,7 @@ async def test_a_payment_stays_confirmable_after_its_method_is_turned_off(
 @pytest.mark.parametrize("gateway", [bank, cod], ids=["bank-transfer", "cash-on-delivery"])
 async def test_there_are_no_webhooks(shop: Any, gateway: PaymentGateway) -> None:
     with pytest.raises(InputError) as refused:
-        await gateway.parse_webhook(WebhookRequest(headers={}, body=b"{}"), shop.plugin)
+        await gateway.parse_webhook(WebhookRequest(headers={}, body=b"{}"))
     assert refused.value.status_code == 400
 
 

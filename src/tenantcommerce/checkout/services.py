@@ -428,6 +428,8 @@ async def settle(session: AsyncSession, checkout: Checkout, result: PaymentResul
     """Step 3: place the order when the payment succeeded or settles later; keep what the browser needs when the
     payment must be finished there. A failed payment gives the hold back and answers 422."""
     checkout.payment_ref = result.payment_ref
+    if result.account is not None:
+        checkout.metadata_ = {**checkout.metadata_, "payment_account": result.account}
     checkout.payment = msgspec.to_builtins(
         PaymentOut(
             method=checkout.payment_method or "",

@@ -69,6 +69,18 @@ async def give_back(session: AsyncSession, discount_id: UUID) -> None:
     )
 
 
+async def count_paid_use(session: AsyncSession, discount_id: UUID) -> None:
+    """Count a use whose claim was given back but which was paid after all (a payment that arrived after its
+    checkout's hold expired). Counted even past the usage limit or the end date: the customer paid the discounted
+    price."""
+    await session.execute(
+        update(Discount)
+        .where(Discount.id == discount_id)
+        .values(times_used=Discount.times_used + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 async def record(session: AsyncSession, discount_id: UUID, *, order_id: UUID, amount_minor: int) -> None:
     """Record the claimed use against the order that made it; does not commit.
 

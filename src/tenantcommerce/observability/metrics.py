@@ -87,6 +87,12 @@ class Metrics:
             ["store", "gateway", "status"],
             registry=self.registry,
         )
+        self.payment_events = Counter(
+            "tenantcommerce_payment_events",
+            "Payment provider webhook events, by gateway, kind and outcome (applied, ignored, flagged, duplicate).",
+            ["gateway", "kind", "outcome"],
+            registry=self.registry,
+        )
         self._series: dict[tuple[str, str, str, int], tuple[Counter, Counter | None, Histogram]] = {}
 
     def plugin_failure(self, plugin_id: str, call: str, reason: str) -> None:
@@ -104,6 +110,10 @@ class Metrics:
     def payment_attempt(self, store: str, gateway: str, status: str) -> None:
         """Count a payment the checkout asked a gateway for."""
         self.payments.labels(self.stores.label(store), gateway, status).inc()
+
+    def payment_event(self, gateway: str, kind: str, outcome: str) -> None:
+        """Count a provider webhook event (gateways and kinds are bounded sets)."""
+        self.payment_events.labels(gateway, kind, outcome).inc()
 
     def observe(self, *, store: str | None, method: str, route: str, status: int, seconds: float) -> None:
         """Record one answered request."""

@@ -69,8 +69,13 @@ class PlacedOrder:
     items: list[OrderItem]
 
 
-async def place_order(session: AsyncSession, checkout: Checkout, payment: PaymentResult) -> PlacedOrder:
+async def place_order(
+    session: AsyncSession, checkout: Checkout, payment: PaymentResult, *, take_stock: bool = True
+) -> PlacedOrder:
     """Turn ``checkout`` into an order (see the module's docstring). Does not commit.
+
+    ``take_stock=False`` places an order whose goods are not taken from stock (a payment that arrived after its hold
+    expired, when the stock is gone): its items count as restocked already, so cancelling it puts nothing back.
 
     Raises:
         OutOfStock: the reservation had expired and the stock is gone.
@@ -80,7 +85,11 @@ async def place_order(session: AsyncSession, checkout: Checkout, payment: Paymen
     paid = payment.status == "succeeded"
     now = datetime.datetime.now(datetime.UTC)
     # The stock first, the store's counter row last: placements in one store queue on the counter only briefly.
-    sales = await reservations.sell(session, checkout.id, [(line.variant_id, line.qty) for line in lines])
+    sales = []
+    if take_stock:
+        sales = await reservations.sell(session, checkout.id, [(line.variant_id, line.qty) for line in lines])
+    else:
+        await reservations.release(session, checkout.id)
     number = await next_order_number(session)
     await reservations.record_sales(session, sales, reason=f"order #{number}")
     order = Order(
@@ -125,6 +134,7 @@ async def place_order(session: AsyncSession, checkout: Checkout, payment: Paymen
                 total_price_minor=share.subtotal_minor,
                 discount_minor=share.discount_minor,
                 tax_minor=share.tax_minor,
+                restocked_qty=0 if take_stock else line.qty,
             )
         )
     session.add_all(items)

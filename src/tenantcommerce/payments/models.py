@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenantcommerce.db.base import Base, StoreScoped, Timestamped
+from tenantcommerce.db.base import Base, CreatedAt, StoreScoped, Timestamped
 
 PAYMENT_ROW_STATUSES = (
     "pending",
@@ -54,3 +54,27 @@ class Payment(StoreScoped, Timestamped, Base):
     transaction_id: Mapped[str] = mapped_column(String(255))
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     gateway_response: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'::jsonb"))
+
+
+PROVIDER_EVENT_OUTCOMES = ("applied", "ignored", "flagged")
+
+
+class ProviderEvent(StoreScoped, CreatedAt, Base):
+    """A payment provider's webhook event, recorded in the transaction that applied it: each event id is processed
+    once per store and gateway (``unique(store_id, gateway_id, event_id)``), however often it is delivered."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (
+        UniqueConstraint("store_id", "gateway_id", "event_id"),
+        CheckConstraint("outcome IN ('applied', 'ignored', 'flagged')", name="outcome"),
+        Index(None, "store_id", "payment_ref"),
+        Index(None, "store_id", "created_at"),
+    )
+
+    gateway_id: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(40))
+    payment_ref: Mapped[str | None] = mapped_column(String(255))
+    checkout_id: Mapped[UUID | None]
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(String(1000))

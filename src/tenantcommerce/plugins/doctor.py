@@ -26,14 +26,19 @@ async def diagnose(settings: Settings) -> list[Finding]:
     """Load the plugins, then (with a database) check each store's enabled plugins and their config.
 
     Errors: a plugin that cannot load, a database that cannot be reached or is not at the installed migrations,
-    saved config that no longer validates. Warnings: a plugin no store has enabled, a plugin's own warnings for a
-    store (``tc_collect_store_warnings``).
+    saved config that no longer validates. Warnings: a plugin the deployment has not configured
+    (``tc_register_setup_problems``), a plugin no store has enabled, a plugin's own warnings for a store
+    (``tc_collect_store_warnings``).
     """
     try:
         host = PluginHost.from_settings(settings)
     except TenantCommerceError as exc:
         return [Finding("error", exc.detail)]
-    findings = [Finding("ok", f"{info.id} {info.version or ''} loaded".replace("  ", " ")) for info in host.infos()]
+    findings = []
+    for info in host.infos():
+        findings.append(Finding("ok", f"{info.id} {info.version or ''} loaded".replace("  ", " ")))
+        if info.setup_problems:
+            findings.append(Finding("warn", f"{info.id} is not configured: {'; '.join(info.setup_problems)}"))
     if not findings:
         findings.append(Finding("warn", "no plugins installed"))
     if settings.database_url is None:

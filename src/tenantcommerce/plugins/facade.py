@@ -33,7 +33,6 @@ from tenantcommerce.plugins.providers import (
     TaxRequest,
     TaxResult,
     Theme,
-    WebhookRequest,
 )
 from tenantcommerce.plugins.types import CheckoutRejection, CheckoutSummary, StoreWarning
 
@@ -101,10 +100,9 @@ class BoundGateway(Bound[PaymentGateway]):
         result: PaymentResult = await self._call(self.id, "cancel", self.store, payment_ref, self.plugin)
         return result
 
-    async def parse_webhook(self, webhook: WebhookRequest) -> PaymentEvent | None:
-        """:meth:`PaymentGateway.parse_webhook`."""
-        result: PaymentEvent | None = await self._call(self.id, "parse_webhook", webhook, self.plugin)
-        return result
+    async def handle_event(self, event: PaymentEvent) -> None:
+        """:meth:`PaymentGateway.handle_event`."""
+        await self._call(self.id, "handle_event", self.store, event, self.plugin)
 
 
 class BoundCarrier(Bound[ShippingCarrier]):
@@ -172,6 +170,18 @@ class StorePlugins:
             if gateway.id == gateway_id:
                 return gateway
         raise NotFound(f"payment method {gateway_id!r} is not available in this store")
+
+    def context_of(self, plugin_id: str) -> PluginContext:
+        """The context ``plugin_id``'s calls for this store get (its config, state and database access): what a
+        plugin's own routes use.
+
+        Raises:
+            NotFound: the plugin is not enabled for the store.
+        """
+        enabled = self.plugin_set.get(plugin_id)
+        if enabled is None:
+            raise NotFound(f"plugin {plugin_id!r} is not enabled for this store")
+        return self._plugins.dispatcher.plugin_context(self.store, enabled)
 
     def shipping_carriers(self) -> list[BoundCarrier]:
         """Carriers of enabled plugins."""

@@ -70,6 +70,9 @@ class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
     route_scopes: tuple[str, ...] = ()
     has_settings: bool = False
     has_migrations: bool = False
+    setup_problems: tuple[str, ...] = ()
+    """What the deployment lacks for the plugin to work (``tc_register_setup_problems``); stores cannot enable a
+    plugin with problems."""
 
 
 _PROVIDER_KINDS: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
@@ -77,7 +80,7 @@ _PROVIDER_KINDS: dict[str, tuple[str, type[Any], tuple[str, ...]]] = {
     "tc_register_payment_gateways": (
         "payment gateway",
         PaymentGateway,
-        ("is_available", "create_payment", "confirm", "refund", "cancel", "parse_webhook"),
+        ("is_available", "create_payment", "confirm", "refund", "cancel", "parse_webhook", "handle_event"),
     ),
     "tc_register_shipping_carriers": ("shipping carrier", ShippingCarrier, ("quote", "buy_label")),
     "tc_register_tax_calculators": ("tax calculator", TaxCalculator, ("calculate",)),
@@ -99,6 +102,7 @@ class Registrations:
     settings_schemas: dict[str, type[msgspec.Struct]] = field(default_factory=dict)
     mailers: list[Registered[Mailer]] = field(default_factory=list)
     jobs: list[Registered[PeriodicJob]] = field(default_factory=list)
+    setup_problems: dict[str, list[str]] = field(default_factory=dict)
 
     def providers(self, hook: str) -> dict[str, Registered[Any]]:
         """The provider table a register hook fills."""
@@ -307,7 +311,14 @@ class PluginHost:
         self._call_register_hook("tc_register_migrations", add_migrations)
         self._call_register_hook("tc_register_settings_schemas", add_schema)
         self._call_register_hook("tc_register_mailers", add_mailer)
+
+        def add_problem(plugin_id: str, problem: Any) -> None:
+            if not isinstance(problem, str) or not problem.strip():
+                raise PluginSetupError(f"plugin {plugin_id!r}: tc_register_setup_problems takes a sentence")
+            found.setup_problems.setdefault(plugin_id, []).append(problem.strip())
+
         self._call_register_hook("tc_register_jobs", add_job)
+        self._call_register_hook("tc_register_setup_problems", add_problem)
         return found
 
     # --- introspection ----------------------------------------------------------------------------------------------
@@ -359,6 +370,7 @@ class PluginHost:
             route_scopes=tuple(sorted({r.value.scope for r in found.routes if r.plugin_id == plugin_id})),
             has_settings=plugin_id in found.settings_schemas,
             has_migrations=any(r.plugin_id == plugin_id for r in found.migration_locations),
+            setup_problems=tuple(found.setup_problems.get(plugin_id, ())),
         )
 
     def infos(self) -> list[PluginInfo]:

@@ -70,6 +70,9 @@ class PaymentResult(msgspec.Struct, frozen=True, kw_only=True):
     client_secret: str | None = None
     """For gateways that finish payment in the browser."""
     failure_reason: str | None = None
+    account: str | None = None
+    """The provider account the money goes to (a Stripe connected account), if any: the checkout keeps it, and a
+    webhook about this payment must name the same account."""
 
 
 class PaymentConfirmation(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,21 +116,47 @@ class WebhookRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 PaymentEventKind = Literal[
-    "payment.succeeded", "payment.failed", "payment.cancelled", "refund.succeeded", "refund.failed", "account.updated"
+    "payment.succeeded",
+    "payment.failed",
+    "payment.cancelled",
+    "payment.refunded",
+    "refund.succeeded",
+    "refund.failed",
+    "dispute.created",
+    "account.updated",
 ]
+"""What a provider event means to the core:
+
+* ``payment.succeeded`` / ``payment.failed`` / ``payment.cancelled``: a payment (``payment_ref``) of a checkout
+  (``checkout_id``) for ``amount_minor`` ``currency`` into ``account``;
+* ``payment.refunded``: ``amount_minor`` is now the payment's *total* refunded at the provider (refunds made there
+  are recorded on the order);
+* ``refund.succeeded`` / ``refund.failed``: refund ``refund_ref`` of ``payment_ref`` settled;
+* ``dispute.created``: the customer disputes ``payment_ref`` (``reason``); the order is flagged;
+* ``account.updated``: ``account`` changed; only the gateway's :meth:`PaymentGateway.handle_event` acts on it.
+"""
 
 
 class PaymentEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """A verified provider event, in the core's terms."""
+    """A verified provider event, in the core's terms. ``store_id`` routes it to its store (from metadata the
+    gateway attached when it created the object); events without one are acknowledged and ignored."""
 
     event_id: str
-    """The provider's event id: each is processed once."""
+    """The provider's event id: each is processed once per store."""
     kind: PaymentEventKind
+    store_id: UUID | None = None
+    checkout_id: UUID | None = None
     payment_ref: str | None = None
+    refund_ref: str | None = None
     amount_minor: Minor | None = None
     currency: Currency | None = None
     account: str | None = None
-    """The provider account the event belongs to (a Stripe connected account): how it is routed to its store."""
+    """The provider account the event is about (the connected account a payment pays into)."""
+    reason: str | None = None
+    """Why a payment failed, or why a dispute was opened."""
+    created: int | None = None
+    """When the provider made the event (Unix seconds): lets :meth:`PaymentGateway.handle_event` ignore stale
+    deliveries."""
 
 
 @runtime_checkable
@@ -173,12 +202,21 @@ class PaymentGateway(Protocol):
         """
         ...
 
-    async def parse_webhook(self, webhook: WebhookRequest, plugin: PluginContext) -> PaymentEvent | None:
-        """Verify and translate a provider webhook; ``None`` for events the core does not need.
+    async def parse_webhook(self, webhook: WebhookRequest) -> PaymentEvent | None:
+        """Verify and translate a webhook posted to ``/api/payments/<plugin id>/webhook``; ``None`` for events the
+        core does not need. Called before any store is known (no ``ctx``, no ``plugin``): keep the secrets the
+        signature needs in the environment.
 
         Raises:
-            InputError: the signature or the body is invalid.
+            InputError: the signature or the body is invalid (answered 400; nothing is written).
         """
+        ...
+
+    async def handle_event(self, ctx: StoreContext, event: PaymentEvent, plugin: PluginContext) -> None:
+        """The gateway's own bookkeeping for a verified event routed to ``ctx`` (a connected account's status in the
+        plugin's state), called before the core applies the event. It runs again if the core's part fails and the
+        provider delivers the event again, and deliveries come in any order: make it idempotent, and ignore an event
+        older (``created``) than what it recorded."""
         ...
 
 

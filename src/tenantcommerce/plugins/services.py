@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import select
 
 from tenantcommerce.auth.audit_log import audit
+from tenantcommerce.errors import BusinessRuleError, FieldError
 from tenantcommerce.jobs.outbox import emit
 from tenantcommerce.plugins.enablement import decode_config
 from tenantcommerce.plugins.events import PluginToggled
@@ -37,7 +38,8 @@ async def configure_plugin(
     is emitted when the switch flips.
 
     Raises:
-        BusinessRuleError: 422, the config does not match the plugin's settings Struct (fields named
+        BusinessRuleError: 422, the plugin being enabled is not configured on this platform
+            (``tc_register_setup_problems``), or the config does not match the plugin's settings Struct (fields named
             ``config.<field>``); nothing is written.
     """
     row = await session.scalar(select(StorePlugin).where(StorePlugin.plugin_id == plugin_id))
@@ -51,6 +53,14 @@ async def configure_plugin(
     }
     new_config: dict[str, Any] = before["config"] if config is msgspec.UNSET else config
     new_enabled = before["enabled"] if enabled is msgspec.UNSET else enabled
+    problems = host.registrations.setup_problems.get(plugin_id)
+    if new_enabled and not before["enabled"] and problems:
+        raise BusinessRuleError(
+            f"plugin {plugin_id!r} is not configured on this platform, so it cannot be enabled: "
+            + "; ".join(problems)
+            + ". The platform's operators set this up",
+            errors=[FieldError("enabled", "the plugin is not configured on this platform")],
+        )
     if config is not msgspec.UNSET or (new_enabled and not before["enabled"]):
         decode_config(host, plugin_id, new_config)
     row.config = new_config

@@ -137,6 +137,19 @@ def tc_register_jobs(register: Callable[[PeriodicJob], None]) -> None:
     """
 
 
+@hookspec
+def tc_register_setup_problems(register: Callable[[str], None]) -> None:
+    """Say what this deployment lacks for the plugin to work (a secret missing from the environment).
+
+    A plugin with problems still loads, but it is listed as not configured, ``tenantcommerce plugins doctor`` warns
+    (without failing), and no store can enable it (422 naming the problems). Checked once, at start-up.
+
+    Args:
+        register: call once per problem, with a sentence that says what to set (``"TC_STRIPE_SECRET_KEY is not
+            set"``).
+    """
+
+
 # --- decide hooks (per call, async, first non-None wins) -----------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ from tenantcommerce.plugins.providers import (
     PaymentConfirmation,
     PaymentGateway,
     PaymentRequest,
+    PaymentResult,
     RefundRequest,
     ShippingCarrier,
     ShippingRequest,
@@ -121,6 +122,17 @@ class PaymentGatewayContract(_ProviderContract):
             checkout_id=uuid7(), amount_minor=amount, currency=currency, reference=f"R-{key}", idempotency_key=key
         )
 
+    async def pay_at_provider(self, payment: PaymentResult) -> None:
+        """Make the customer pay ``payment`` at the provider, before ``confirm`` is asked (a card gateway: the
+        customer finished in the browser). Default: nothing (manual gateways are confirmed by an admin)."""
+
+    async def _paid(self, provider: PaymentGateway, store: ContractStore, payment: PaymentResult) -> PaymentResult:
+        await self.pay_at_provider(payment)
+        confirmation = PaymentConfirmation(
+            payment_ref=payment.payment_ref, amount_minor=payment.amount_minor, currency=payment.currency
+        )
+        return await provider.confirm(store.ctx, confirmation, store.plugin)
+
     async def test_it_is_a_payment_gateway(self, provider: Any) -> None:
         assert isinstance(provider, PaymentGateway)
         assert provider.id
@@ -150,6 +162,7 @@ class PaymentGatewayContract(_ProviderContract):
     ) -> None:
         a = contract_stores.a
         payment = await provider.create_payment(a.ctx, self.payment_request(), a.plugin)
+        await self.pay_at_provider(payment)
         wrong = PaymentConfirmation(payment_ref=payment.payment_ref, amount_minor=1, currency="EUR")
         with pytest.raises(TenantCommerceError) as refused:
             await provider.confirm(a.ctx, wrong, a.plugin)
@@ -179,9 +192,7 @@ class PaymentGatewayContract(_ProviderContract):
             )
         assert 400 <= confirm.value.status_code < 500, "a cancelled payment must not be confirmed"
         paid = await provider.create_payment(a.ctx, self.payment_request("paid"), a.plugin)
-        await provider.confirm(
-            a.ctx, PaymentConfirmation(payment_ref=paid.payment_ref, amount_minor=4_250, currency="EUR"), a.plugin
-        )
+        await self._paid(provider, a, paid)
         with pytest.raises(TenantCommerceError) as refused:
             await provider.cancel(a.ctx, paid.payment_ref, a.plugin)
         assert 400 <= refused.value.status_code < 500
@@ -211,8 +222,7 @@ class PaymentGatewayContract(_ProviderContract):
     ) -> None:
         a = contract_stores.a
         payment = await provider.create_payment(a.ctx, self.payment_request(), a.plugin)
-        paid = PaymentConfirmation(payment_ref=payment.payment_ref, amount_minor=4_250, currency="EUR")
-        await provider.confirm(a.ctx, paid, a.plugin)
+        await self._paid(provider, a, payment)
         part = RefundRequest(payment_ref=payment.payment_ref, amount_minor=4_000, currency="EUR", idempotency_key="r1")
         refund = await provider.refund(a.ctx, part, a.plugin)
         assert refund.status in {"pending", "succeeded"}
@@ -231,6 +241,7 @@ class PaymentGatewayContract(_ProviderContract):
     ) -> None:
         a, b = contract_stores.a, contract_stores.b
         payment = await provider.create_payment(a.ctx, self.payment_request(), a.plugin)
+        await self.pay_at_provider(payment)
         with pytest.raises(TenantCommerceError) as refused:
             await provider.confirm(
                 b.ctx,

@@ -541,7 +541,10 @@ class ScriptedGateway:
         self.cancelled.append(payment_ref)
         return PaymentResult(status="cancelled", payment_ref=payment_ref, amount_minor=0, currency=ctx.currency)
 
-    async def parse_webhook(self, webhook: WebhookRequest, plugin: PluginContext) -> PaymentEvent | None:
+    async def parse_webhook(self, webhook: WebhookRequest) -> PaymentEvent | None:
+        return None
+
+    async def handle_event(self, ctx: StoreContext, event: PaymentEvent, plugin: PluginContext) -> None:
         return None
 
 

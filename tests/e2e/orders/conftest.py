@@ -359,7 +359,10 @@ class OrdersGateway:
         await self._behave()
         return PaymentResult(status="cancelled", payment_ref=payment_ref, amount_minor=0, currency=ctx.currency)
 
-    async def parse_webhook(self, webhook: Any, plugin: Any) -> None:
+    async def parse_webhook(self, webhook: Any) -> None:
+        return None
+
+    async def handle_event(self, ctx: Any, event: Any, plugin: Any) -> None:
         return None
 
 

@@ -78,6 +78,7 @@ async def test_the_list_shows_every_installed_plugin_and_how_this_store_uses_it(
         "route_scopes": ["platform", "storefront"],
         "has_settings": True,
         "has_migrations": False,
+        "setup_problems": [],
     }
     assert {key: greeting[key] for key in ("enabled", "priority", "config", "state", "warnings")} == {
         "enabled": False,

@@ -180,7 +180,7 @@ class ManualGateway(ABC):
             raise _unknown(payment_ref) from exc
         return self._result(payment)
 
-    async def parse_webhook(self, webhook: WebhookRequest, plugin: PluginContext) -> PaymentEvent | None:
+    async def parse_webhook(self, webhook: WebhookRequest) -> PaymentEvent | None:
         """Manual payments have no webhooks.
 
         Raises:
@@ -190,6 +190,9 @@ class ManualGateway(ABC):
             f"{self.name} receives no webhooks: an admin marks its payments paid",
             errors=[FieldError("body", "no webhooks are expected for manual payments")],
         )
+
+    async def handle_event(self, ctx: StoreContext, event: PaymentEvent, plugin: PluginContext) -> None:  # noqa: B027
+        """Manual payments keep no provider state: nothing to do."""
 
 
 def _unknown(reference: str) -> BusinessRuleError:
