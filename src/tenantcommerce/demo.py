@@ -184,13 +184,25 @@ DEMO_PLUGINS: dict[str, Callable[[DemoStore], dict[str, Any]]] = {
 }
 """The plugin packages the demo enables in each store (when installed), with the config each store gets."""
 DEMO_PLUGIN_PACKAGES = "tenantcommerce-manual-payments tenantcommerce-shipping-rates tenantcommerce-tax-rates"
+OPTIONAL_DEMO_PLUGINS: dict[str, Callable[[DemoStore], dict[str, Any]]] = {"stripe": lambda store: {}}
+"""Plugins the demo enables only when they are installed and configured (Stripe: its ``TC_STRIPE_*`` test keys)."""
+
+
+def ready_optional_plugins(host: PluginHost) -> list[str]:
+    """The optional demo plugins that are installed and configured on this deployment."""
+    return [
+        plugin_id
+        for plugin_id in OPTIONAL_DEMO_PLUGINS
+        if host.has_plugin(plugin_id) and not host.registrations.setup_problems.get(plugin_id)
+    ]
 
 
 async def enable_demo_plugins(
     database: Database, host: PluginHost, stores: list[StoreContext], echo: Callable[[str], None] = print
 ) -> list[str]:
-    """Enable the installed demo plugins in each demo store, through the same service as the admin API; a store
-    that already has a row for a plugin keeps it as it is.
+    """Enable the installed demo plugins in each demo store (and the optional ones that are configured, see
+    :data:`OPTIONAL_DEMO_PLUGINS`), through the same service as the admin API; a store that already has a row for a
+    plugin keeps it as it is.
 
     Returns:
         The demo plugins that are not installed.
@@ -199,12 +211,16 @@ async def enable_demo_plugins(
     from tenantcommerce.plugins.services import configure_plugin
 
     missing = [plugin_id for plugin_id in DEMO_PLUGINS if not host.has_plugin(plugin_id)]
+    wanted = {
+        **DEMO_PLUGINS,
+        **{plugin_id: OPTIONAL_DEMO_PLUGINS[plugin_id] for plugin_id in ready_optional_plugins(host)},
+    }
     by_slug = {demo.slug: demo for demo in DEMO_STORES}
     for store in stores:
         with use_store(store):
             async with database.session() as session:
                 enabled = []
-                for plugin_id, config_of in DEMO_PLUGINS.items():
+                for plugin_id, config_of in wanted.items():
                     if plugin_id in missing:
                         continue
                     if await session.scalar(select(StorePlugin.id).where(StorePlugin.plugin_id == plugin_id)):

@@ -63,8 +63,9 @@ def configure_logging(level: str = "INFO", fmt: Literal["json", "console"] = "co
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO) if numeric > logging.DEBUG else numeric)
-    # One line per request or job is ours to write (the access log, the outbox's own warnings).
-    for noisy in ("uvicorn.access", "procrastinate"):
+    # One line per request or job is ours to write (the access log, the outbox's own warnings); outbound HTTP
+    # clients (httpx, which payment and shipping plugins use) would add a line per call.
+    for noisy in ("uvicorn.access", "procrastinate", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING if numeric > logging.DEBUG else numeric)
 
 
