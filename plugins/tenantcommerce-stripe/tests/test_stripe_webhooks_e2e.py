@@ -516,3 +516,24 @@ async def test_connect_events_keep_the_account_current_and_a_store_without_charg
     )
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["field"] == "payment_method"
+
+
+async def test_an_expired_hold_cancels_its_payment_intent_and_the_cancel_event_changes_nothing_more(
+    shop: Shop, fake_stripe: FakeStripe, client: Any, admin: asyncpg.Connection, st_env: StripeSettings
+) -> None:
+    secret = st_env.webhook_secret
+    assert secret is not None
+    variant = await _variant(admin, shop.store)
+    inventory, _ = await _stock(admin, variant)
+    checkout = await _pay_by_card(shop, variant, qty=1)
+    await _expire(client, admin, checkout)
+    intent = fake_stripe.payment_intents[checkout.payment_intent]
+    assert intent["status"] == "canceled", "the release job cancels the PaymentIntent at Stripe"
+    assert await _stock(admin, variant) == (inventory, 0)
+    assert (await _checkout_row(admin, checkout))["status"] == "expired"
+
+    cancelled = fake_stripe.event("payment_intent.canceled", intent)
+    response = await _deliver(client, cancelled, secret)
+    assert response.json()["outcome"] == "ignored", "the hold is gone already"
+    assert await _stock(admin, variant) == (inventory, 0)
+    assert await admin.fetchval("SELECT count(*) FROM orders WHERE store_id = $1", shop.store.id) == 0
