@@ -46,11 +46,14 @@ from tenantcommerce.plugins.admin_controllers import PlatformPluginsController, 
 from tenantcommerce.plugins.routes import plugin_routers
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.settings import Settings
+from tenantcommerce.storefront.pages import page_routers
 from tenantcommerce.strict_bodies import check_json_body
 from tenantcommerce.tenancy.admin_controllers import StoreSettingsController
 from tenantcommerce.tenancy.controllers import StoresController
 from tenantcommerce.tenancy.middleware import TenancyMiddleware
 from tenantcommerce.tenancy.platform_controllers import OperatorStoresController
+from tenantcommerce.web.admin import admin_static, dashboard_router
+from tenantcommerce.web.static_files import theme_static
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     health,
@@ -77,6 +80,10 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     StorePluginsController,
     PlatformPluginsController,
     PaymentWebhooksController,
+    dashboard_router,
+    admin_static,
+    theme_static,
+    *page_routers(),
 ]
 
 

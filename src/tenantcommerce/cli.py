@@ -166,7 +166,13 @@ def demo(port: int, host: str) -> None:
     click.echo("")
     for store in stores:
         click.echo(f"http://localhost:{port}/api/storefront/{store.slug}/products")
-    click.echo(f"Store owners sign in at POST http://localhost:{port}/api/auth/login with password {DEMO_PASSWORD!r}:")
+    click.echo("Shop in a browser:")
+    for store in stores:
+        click.echo(f"  http://localhost:{port}/s/{store.slug}/")
+    click.echo(f"Manage a store at http://localhost:{port}/admin/login (password {DEMO_PASSWORD!r}):")
+    for demo_store in DEMO_STORES:
+        click.echo(f"  {demo_store.owner_email}  -> http://localhost:{port}/admin/{demo_store.slug}/")
+    click.echo(f"The JSON API: sign in at POST http://localhost:{port}/api/auth/login with the same password:")
     for demo_store in DEMO_STORES:
         click.echo(f"  {demo_store.owner_email}  (admin API: http://localhost:{port}/api/admin/{demo_store.slug}/)")
     if stripe_ready:

@@ -274,7 +274,8 @@ def _from_validation(exc: ValidationException) -> ProblemDetailsException:
     )
 
 
-def _from_http(exc: HTTPException) -> ProblemDetailsException:
+def problem_of_http(exc: HTTPException) -> ProblemDetailsException:
+    """The problem+json of a Litestar HTTP error (validation errors name their fields), as the API answers it."""
     if isinstance(exc, ProblemDetailsException):
         return exc
     if isinstance(exc, ValidationException):
@@ -345,7 +346,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
             exception_to_problem_detail_map={
-                HTTPException: _from_http,
+                HTTPException: problem_of_http,
                 TenantCommerceError: _from_ours,
                 DBAPIError: _from_database,
                 asyncpg.PostgresError: _from_database,

@@ -39,6 +39,7 @@ from tenantcommerce_stripe.testing import DEFAULT_SECRET_KEY, FakeStripe
 PLUGIN_ID = "stripe"
 PLATFORM_SECRET = "whsec_platform_offline_test"
 CONNECT_SECRET = "whsec_connect_offline_test"
+PUBLISHABLE_KEY = "pk_test_offline"
 DEFAULT_FEE = FeePolicy(percent_bp=250, fixed_minor=30)
 """The tests' deployment default: 2.5 % + 0.30 (4250 pays 106 + 30 = 136)."""
 STRIPE_VARIABLES = (
@@ -48,6 +49,7 @@ STRIPE_VARIABLES = (
     "TC_STRIPE_API_BASE",
     "TC_STRIPE_FEE_BP",
     "TC_STRIPE_FEE_FIXED",
+    "TC_STRIPE_PUBLISHABLE_KEY",
 )
 
 Client = AsyncTestClient[Litestar]
@@ -88,6 +90,7 @@ def st_env(monkeypatch: pytest.MonkeyPatch, fake_stripe: FakeStripe) -> StripeSe
         "TC_STRIPE_API_BASE": fake_stripe.api_base,
         "TC_STRIPE_FEE_BP": str(DEFAULT_FEE.percent_bp),
         "TC_STRIPE_FEE_FIXED": str(DEFAULT_FEE.fixed_minor),
+        "TC_STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

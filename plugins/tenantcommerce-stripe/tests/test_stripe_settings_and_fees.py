@@ -67,6 +67,7 @@ def test_fee_and_api_base_are_read() -> None:
         ("TC_STRIPE_WEBHOOK_SECRET", "secret", "TC_STRIPE_WEBHOOK_SECRET must be a webhook signing secret"),
         ("TC_STRIPE_API_BASE", "api.stripe.com", "TC_STRIPE_API_BASE must be an http(s) address"),
         ("TC_STRIPE_API_BASE", "https://api.stripe.com/v1", "TC_STRIPE_API_BASE must be an http(s) address"),
+        ("TC_STRIPE_PUBLISHABLE_KEY", "sk_test_abc", "TC_STRIPE_PUBLISHABLE_KEY must be a Stripe publishable key"),
     ],
 )
 def test_malformed_values_are_problems(name: str, value: str, expected: str) -> None:

@@ -152,6 +152,7 @@ async def _pay_by_card(shop: Shop, variant: UUID, qty: int = 2) -> Checkout:
     body = completed.json()
     assert body["status"] == "awaiting_payment"
     assert body["payment"]["client_secret"].startswith(body["payment"]["payment_ref"] + "_secret_")
+    assert body["payment"]["client_options"] == {"publishable_key": "pk_test_offline"}, "Stripe.js needs the key"
     return Checkout(
         checkout_id, body["payment"]["payment_ref"], body["totals"]["total"]["amount_minor"], body, headers, guest
     )

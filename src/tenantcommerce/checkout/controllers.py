@@ -14,9 +14,9 @@ from tenantcommerce.auth.guards import principal_of
 from tenantcommerce.cart.services import CartOwner, owner_of
 from tenantcommerce.cart.tokens import cart_token_of
 from tenantcommerce.checkout import services
+from tenantcommerce.checkout.completion import complete_checkout
 from tenantcommerce.checkout.schemas import CheckoutCreate, CheckoutOut, CheckoutUpdate, CompleteInput
-from tenantcommerce.errors import BusinessRuleError, FieldError, problem_responses
-from tenantcommerce.orders import emails
+from tenantcommerce.errors import problem_responses
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.storefront.idempotency import idempotent
 from tenantcommerce.tenancy.context import current_store
@@ -99,54 +99,8 @@ class CheckoutController(Controller):
         """Reserve the stock and create the payment. Payments that settle later (bank transfer, cash on delivery)
         place the order at once; payments finished in the browser return ``payment.client_secret``. Completing
         again answers the same."""
-        store = current_store()
-        plugins = await runtime.plugins.for_store(store)
-        async with runtime.database.session() as session:
-            checkout = await services.get_checkout(session, await _owner(session, request), checkout_id, lock=True)
-            held = await services.hold(
-                session, plugins, checkout, data.payment_method if data else None, runtime.settings.checkout_hold
-            )
-            payment_request = services.payment_request(checkout)
-            await session.commit()
-        if held:
-            await self._pay(runtime, plugins, checkout_id, request, payment_request)
+        await complete_checkout(runtime, request, checkout_id, data.payment_method if data else None)
+        plugins = await runtime.plugins.for_store(current_store())
         async with runtime.database.session() as session:
             checkout = await services.get_checkout(session, await _owner(session, request), checkout_id)
             return await services.describe(session, plugins, checkout)
-
-    @staticmethod
-    async def _pay(runtime: Runtime, plugins: Any, checkout_id: UUID, request: Request[Any, Any, Any],
-                   payment_request: Any) -> None:  # fmt: skip
-        store = current_store()
-        async with runtime.database.session() as session:
-            checkout = await services.get_checkout(session, await _owner(session, request), checkout_id)
-            gateway = plugins.payment_gateway(checkout.payment_method)
-        try:
-            result = await gateway.create_payment(payment_request)  # no transaction is open meanwhile
-        except Exception:
-            # Whatever went wrong (the provider refused, failed or timed out), nothing stays held.
-            runtime.metrics.payment_attempt(store.slug, gateway.id, "error")
-            async with runtime.database.session() as session:
-                checkout = await services.get_checkout(session, await _owner(session, request), checkout_id, lock=True)
-                await services.unhold(session, checkout)
-                await session.commit()
-            raise
-        runtime.metrics.payment_attempt(store.slug, gateway.id, result.status)
-        async with runtime.database.session() as session:
-            checkout = await services.get_checkout(session, await _owner(session, request), checkout_id, lock=True)
-            placed = await services.settle(session, checkout, result)
-            confirmation = None
-            if placed is not None:
-                payment_status = placed.order.payment_status
-                confirmation = emails.order_confirmation(
-                    placed.order, placed.items, store, instructions=result.instructions
-                )
-            await session.commit()
-        if confirmation is not None:
-            runtime.metrics.order_placed(store.slug, payment_status)
-            await runtime.mailer.send(confirmation)
-        elif result.status in {"failed", "cancelled"}:
-            raise BusinessRuleError(
-                f"the payment {result.status}: {result.failure_reason or 'try another payment method'}",
-                errors=[FieldError("payment_method", result.failure_reason or f"payment {result.status}")],
-            )

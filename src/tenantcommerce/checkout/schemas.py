@@ -163,6 +163,8 @@ class PaymentOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     payment_ref: str
     instructions: str | None = None
     client_secret: str | None = None
+    client_options: dict[str, str] | None = None
+    """What the browser needs besides ``client_secret`` (Stripe: ``publishable_key`` for Stripe.js)."""
     failure_reason: str | None = None
     """Why the last attempt failed (the customer may try again with the same payment)."""
 

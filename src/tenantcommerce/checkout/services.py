@@ -437,6 +437,7 @@ async def settle(session: AsyncSession, checkout: Checkout, result: PaymentResul
             payment_ref=result.payment_ref,
             instructions=result.instructions,
             client_secret=result.client_secret,
+            client_options=dict(result.client_options) or None,
         )
     )
     if result.status in {"succeeded", "pending"}:

@@ -73,6 +73,9 @@ class PaymentResult(msgspec.Struct, frozen=True, kw_only=True):
     account: str | None = None
     """The provider account the money goes to (a Stripe connected account), if any: the checkout keeps it, and a
     webhook about this payment must name the same account."""
+    client_options: Mapping[str, str] = msgspec.field(default_factory=dict)
+    """What a browser needs besides ``client_secret`` to finish the payment (Stripe: ``publishable_key``); public
+    values only, shown to the customer's storefront."""
 
 
 class PaymentConfirmation(msgspec.Struct, frozen=True, kw_only=True):
@@ -373,7 +376,21 @@ class Theme(Protocol):
     """Directory of static files served under ``/static/themes/<id>/``, if any."""
 
 
-THEME_TEMPLATES = ("base.html", "products.html", "product.html", "cart.html", "checkout.html", "order.html")
+THEME_TEMPLATES = (
+    "base.html",
+    "home.html",
+    "products.html",
+    "product.html",
+    "cart.html",
+    "checkout.html",
+    "confirmation.html",
+    "payment.html",
+    "sign_in.html",
+    "orders.html",
+    "order.html",
+    "lookup.html",
+    "error.html",
+)
 """Templates every theme provides (the storefront pages render them)."""
 
 ProviderKind = Literal["payment_gateway", "shipping_carrier", "tax_calculator", "theme"]

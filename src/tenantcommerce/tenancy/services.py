@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 RESERVED_SLUGS = frozenset(
     {"www", "api", "admin", "static", "s", "app", "assets", "auth", "cdn", "health", "mail", "metrics", "ready",
-     "schema", "shop", "store", "stores", "support", "status", "docs", "help", "billing", "platform"}
+     "schema", "shop", "store", "stores", "support", "status", "docs", "help", "billing", "platform", "login",
+     "logout"}
 )  # fmt: skip
 EMAIL_PATTERN = re.compile(EMAIL)
 

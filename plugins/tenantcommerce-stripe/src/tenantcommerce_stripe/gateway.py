@@ -74,8 +74,9 @@ def _unknown(payment_ref: str) -> BusinessRuleError:
     )
 
 
-def _payment_result(intent: Intent) -> PaymentResult:
+def _payment_result(intent: Intent, publishable_key: str | None = None) -> PaymentResult:
     return PaymentResult(
+        client_options={"publishable_key": publishable_key} if publishable_key else {},
         status=_PAYMENT_STATUSES.get(intent.status, "pending"),
         payment_ref=intent.id,
         amount_minor=intent.amount,
@@ -159,7 +160,9 @@ class StripeGateway:
             recorded = await payments.find(conn, ctx.id, request)
             state = await read_state(conn, plugin.plugin_id)
         if recorded is not None:
-            return _payment_result(await self._owned(ctx, recorded.payment_intent_id))
+            return _payment_result(
+                await self._owned(ctx, recorded.payment_intent_id), self.api.settings.publishable_key
+            )
         account = self._ready_account(ctx, state)
         if request.currency != ctx.currency:
             raise BusinessRuleError(
@@ -185,7 +188,7 @@ class StripeGateway:
                 account=account.id,
             )
         else:
-            result = _payment_result(intent)
+            result = _payment_result(intent, self.api.settings.publishable_key)
         async with plugin.transaction(readonly=False) as conn:
             await payments.record(conn, ctx.id, request, result.payment_ref)
         return result

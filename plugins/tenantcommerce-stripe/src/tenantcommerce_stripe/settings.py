@@ -25,8 +25,10 @@ CONNECT_WEBHOOK_SECRET = "TC_STRIPE_CONNECT_WEBHOOK_SECRET"  # noqa: S105
 API_BASE = "TC_STRIPE_API_BASE"
 FEE_BP = "TC_STRIPE_FEE_BP"
 FEE_FIXED = "TC_STRIPE_FEE_FIXED"
+PUBLISHABLE_KEY = "TC_STRIPE_PUBLISHABLE_KEY"
 
 _SECRET_KEY_SHAPE = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$")
+_PUBLISHABLE_KEY_SHAPE = re.compile(r"^pk_(test|live)_[A-Za-z0-9_]+$")
 _DIGITS = re.compile(r"^[0-9]{1,12}$")
 _API_BASE_SHAPE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+/?$")
 
@@ -49,6 +51,9 @@ class StripeSettings:
         api_base: ``TC_STRIPE_API_BASE``, where the API is (Stripe's unless set).
         default_fee: the platform fee of stores without their own (``TC_STRIPE_FEE_BP``: basis points of the
             amount, 0 to 10000; ``TC_STRIPE_FEE_FIXED``: minor units of the store's currency added on top).
+        publishable_key: ``TC_STRIPE_PUBLISHABLE_KEY`` (optional), the platform's publishable key: handed to
+            storefronts with each payment (``PaymentResult.client_options``) so Stripe.js can show the Payment
+            Element. Without it a storefront must know the key itself.
         invalid: sentences about values that are set but malformed (see :meth:`problems`).
     """
 
@@ -57,6 +62,7 @@ class StripeSettings:
     connect_webhook_secret: str | None = None
     api_base: str = DEFAULT_API_BASE
     default_fee: FeePolicy = field(default_factory=FeePolicy)
+    publishable_key: str | None = None
     invalid: tuple[str, ...] = ()
 
     @classmethod
@@ -74,6 +80,9 @@ class StripeSettings:
             secret = secrets[name] = _text(env, name)
             if secret is not None and not secret.startswith("whsec_"):
                 invalid.append(f"{name} must be a webhook signing secret (whsec_...)")
+        publishable_key = _text(env, PUBLISHABLE_KEY)
+        if publishable_key is not None and not _PUBLISHABLE_KEY_SHAPE.fullmatch(publishable_key):
+            invalid.append(f"{PUBLISHABLE_KEY} must be a Stripe publishable key (pk_test_..., pk_live_...)")
         api_base = _text(env, API_BASE) or DEFAULT_API_BASE
         if not _API_BASE_SHAPE.fullmatch(api_base):
             invalid.append(f"{API_BASE} must be an http(s) address without a path, such as {DEFAULT_API_BASE}")
@@ -85,6 +94,7 @@ class StripeSettings:
             connect_webhook_secret=secrets[CONNECT_WEBHOOK_SECRET],
             api_base=api_base.rstrip("/"),
             default_fee=FeePolicy(percent_bp=percent_bp, fixed_minor=fixed_minor),
+            publishable_key=publishable_key,
             invalid=tuple(invalid),
         )
 

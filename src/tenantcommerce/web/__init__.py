@@ -1,0 +1,1 @@
+"""Server-rendered HTML: the storefront's pages in each store's theme, and the admin dashboard."""
