@@ -128,8 +128,11 @@ async def request_refund(runtime: Runtime, order_id: UUID, data: RefundInput, ac
     return await _run_refund(runtime, order_id, refund.id, actor)
 
 
-async def retry_refund(runtime: Runtime, order_id: UUID, refund_id: UUID, actor: Actor) -> OrderDetail:
-    """Send a pending refund to its gateway again, with the same idempotency key (it is never paid twice).
+async def retry_refund(
+    runtime: Runtime, order_id: UUID, refund_id: UUID, actor: Actor, *, cancel: CancelInput | None = None
+) -> OrderDetail:
+    """Send a pending refund to its gateway again, with the same idempotency key (it is never paid twice); with
+    ``cancel``, the order is cancelled once the refund succeeded.
 
     Raises:
         NotFound: no such order, or no such refund of it.
@@ -142,7 +145,7 @@ async def retry_refund(runtime: Runtime, order_id: UUID, refund_id: UUID, actor:
             raise NotFound("no such refund of this order")
         if refund.status != "pending":
             raise Conflict(f"cannot retry: refund is {refund.status}")
-    return await _run_refund(runtime, order_id, refund_id, actor)
+    return await _run_refund(runtime, order_id, refund_id, actor, cancel=cancel)
 
 
 async def _run_refund(

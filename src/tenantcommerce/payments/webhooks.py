@@ -12,7 +12,9 @@ exactly once.
    * ``payment.succeeded``: amount, currency, account, gateway and payment are checked against the checkout; a
      mismatch places no order and flags the checkout (audited). Otherwise the checkout becomes an order (its
      reservation a stock decrement). When the hold had expired, the stock is taken again if it is there; if not, the
-     order is placed without stock, flagged, and refunded in full and cancelled right after the commit.
+     order is placed without stock, flagged, with a full refund recorded pending in the same transaction; the
+     refund is sent and the order cancelled right after the commit (if that fails, the refund stays pending on the
+     flagged order for the merchant to retry).
    * ``payment.failed``: the reservation stays so the customer can try again; the checkout shows the failure.
    * ``payment.cancelled``: the hold is given back and the checkout opens again.
    * ``payment.refunded``: money refunded at the provider beyond what the platform knows of is recorded as a refund.
@@ -47,7 +49,7 @@ from tenantcommerce.orders import emails
 from tenantcommerce.orders.models import Order, Refund
 from tenantcommerce.orders.placement import PlacedOrder, place_order
 from tenantcommerce.orders.queries import find_order
-from tenantcommerce.orders.refunds import cancel_order, settle_refund
+from tenantcommerce.orders.refunds import retry_refund, settle_refund
 from tenantcommerce.orders.schemas import CancelInput
 from tenantcommerce.orders.services import Actor, record_payment_succeeded
 from tenantcommerce.payments.models import Payment, ProviderEvent
@@ -82,7 +84,8 @@ class _Applied:
     outcome: Outcome
     detail: str | None = None
     placed: PlacedOrder | None = None
-    refund_order_id: UUID | None = None
+    refund_id: UUID | None = None
+    """A full refund recorded pending with the order (paid after expiry, no stock): sent after the commit."""
     flags: list[str] = field(default_factory=list)
 
 
@@ -171,7 +174,7 @@ async def _receive_for_store(
         row.outcome = "ignored" if applied.outcome == "duplicate" else applied.outcome
         row.detail = applied.detail[:1000] if applied.detail else None
         confirmation = None
-        if applied.placed is not None and applied.refund_order_id is None:
+        if applied.placed is not None and applied.refund_id is None:
             confirmation = emails.order_confirmation(applied.placed.order, applied.placed.items, store)
         await session.commit()
     if applied.placed is not None:
@@ -181,8 +184,8 @@ async def _receive_for_store(
             await runtime.mailer.send(confirmation)
         except Exception as exc:  # the order stands; a mail that cannot be sent must not make the provider retry
             _log.warning("order mail not sent", kind=confirmation.kind, error=repr(exc))
-    if applied.refund_order_id is not None:
-        await _refund_unstocked(runtime, applied.refund_order_id, actor)
+    if applied.placed is not None and applied.refund_id is not None:
+        await _refund_unstocked(runtime, applied.placed.order.id, applied.refund_id, actor)
     return _receipt(runtime, gateway_id, event.kind, event.event_id, applied.outcome, applied.detail)
 
 
@@ -193,13 +196,14 @@ def _receipt(
     return WebhookReceipt(event_id=event_id, outcome=outcome, detail=detail)
 
 
-async def _refund_unstocked(runtime: Runtime, order_id: UUID, actor: Actor) -> None:
-    """Refund and cancel an order placed without stock; a failure leaves it flagged (and a refund pending, to
-    retry) for the merchant."""
+async def _refund_unstocked(runtime: Runtime, order_id: UUID, refund_id: UUID, actor: Actor) -> None:
+    """Send the full refund recorded with an order placed without stock, then cancel the order. The refund was
+    written pending in the order's own transaction, so if this fails (or the process stops first) it stays pending
+    on the flagged order, for the merchant to retry (``POST .../orders/{id}/refunds/{refund_id}/retry``)."""
     try:
-        await cancel_order(runtime, order_id, CancelInput(reason=AUTO_REFUND_REASON), actor)
+        await retry_refund(runtime, order_id, refund_id, actor, cancel=CancelInput(reason=AUTO_REFUND_REASON))
     except TenantCommerceError as exc:
-        _log.warning("automatic refund failed", order_id=str(order_id), reason=exc.detail)
+        _log.warning("automatic refund failed", order_id=str(order_id), refund_id=str(refund_id), reason=exc.detail)
 
 
 async def _apply(session: AsyncSession, gateway_id: str, event: PaymentEvent, actor: Actor) -> _Applied:
@@ -207,13 +211,13 @@ async def _apply(session: AsyncSession, gateway_id: str, event: PaymentEvent, ac
         case "payment.succeeded":
             return await _payment_succeeded(session, gateway_id, event, actor)
         case "payment.failed":
-            return await _payment_failed(session, event)
+            return await _payment_failed(session, gateway_id, event)
         case "payment.cancelled":
-            return await _payment_cancelled(session, event)
+            return await _payment_cancelled(session, gateway_id, event)
         case "payment.refunded":
             return await _payment_refunded(session, gateway_id, event, actor)
         case "refund.succeeded" | "refund.failed":
-            return await _refund_settled(session, event, actor)
+            return await _refund_settled(session, gateway_id, event, actor)
         case "dispute.created":
             return await _dispute_created(session, gateway_id, event, actor)
         case _:  # account.updated: the gateway's handle_event did what there is to do
@@ -314,35 +318,53 @@ async def _place_after_expiry(
     except OutOfStock as exc:
         placed = await place_order(session, checkout, result, take_stock=False)
         _flag_order(placed.order, "paid_after_expiry_out_of_stock", event_id=event.event_id, detail=exc.detail)
+        payment = await session.scalar(select(Payment).where(Payment.order_id == placed.order.id))
+        assert payment is not None
+        refund = Refund(
+            id=new_id(),
+            order_id=placed.order.id,
+            payment_id=payment.id,
+            amount_minor=payment.amount_minor,
+            currency=payment.currency,
+            status="pending",
+            reason=AUTO_REFUND_REASON,
+            lines=[],
+        )
+        session.add(refund)
         await session.flush()
         return _Applied(
             "flagged",
             f"order #{placed.order.order_number} was paid after its hold expired and the stock is gone: it is "
             "refunded and cancelled",
             placed=placed,
-            refund_order_id=placed.order.id,
+            refund_id=refund.id,
         )
     _flag_order(placed.order, "paid_after_expiry", event_id=event.event_id)
     await session.flush()
     return _Applied("applied", "order placed after the hold expired (the stock was taken again)", placed=placed)
 
 
-def _waiting_for(checkout: Checkout | None, event: PaymentEvent) -> bool:
-    return checkout is not None and checkout.status == "awaiting_payment" and checkout.payment_ref == event.payment_ref
+def _waiting_for(checkout: Checkout | None, gateway_id: str, event: PaymentEvent) -> bool:
+    return (
+        checkout is not None
+        and checkout.status == "awaiting_payment"
+        and checkout.payment_method == gateway_id
+        and checkout.payment_ref == event.payment_ref
+    )
 
 
-async def _payment_failed(session: AsyncSession, event: PaymentEvent) -> _Applied:
+async def _payment_failed(session: AsyncSession, gateway_id: str, event: PaymentEvent) -> _Applied:
     checkout = await _checkout_of(session, event)
-    if checkout is None or not _waiting_for(checkout, event):
+    if checkout is None or not _waiting_for(checkout, gateway_id, event):
         return _Applied("ignored", "no checkout is waiting for this payment")
     if checkout.payment is not None:
         checkout.payment = {**checkout.payment, "status": "failed", "failure_reason": event.reason}
     return _Applied("applied", "the checkout keeps its hold: the customer may try again")
 
 
-async def _payment_cancelled(session: AsyncSession, event: PaymentEvent) -> _Applied:
+async def _payment_cancelled(session: AsyncSession, gateway_id: str, event: PaymentEvent) -> _Applied:
     checkout = await _checkout_of(session, event)
-    if checkout is None or not _waiting_for(checkout, event):
+    if checkout is None or not _waiting_for(checkout, gateway_id, event):
         return _Applied("ignored", "no checkout is waiting for this payment")
     if checkout.payment is not None:
         checkout.payment = {**checkout.payment, "status": "cancelled"}
@@ -399,10 +421,14 @@ async def _payment_refunded(session: AsyncSession, gateway_id: str, event: Payme
     return _Applied("applied", f"recorded a refund of {unknown} made at the provider")
 
 
-async def _refund_settled(session: AsyncSession, event: PaymentEvent, actor: Actor) -> _Applied:
+async def _refund_settled(session: AsyncSession, gateway_id: str, event: PaymentEvent, actor: Actor) -> _Applied:
     if event.refund_ref is None:
         return _Applied("ignored", "the event names no refund")
-    refund = await session.scalar(select(Refund).where(Refund.refund_ref == event.refund_ref))
+    refund = await session.scalar(
+        select(Refund)
+        .join(Payment, Payment.id == Refund.payment_id)
+        .where(Refund.refund_ref == event.refund_ref, Payment.method == gateway_id)
+    )
     if refund is None or refund.status != "pending":
         return _Applied("ignored", "no pending refund has this reference")
     order = await find_order(session, refund.order_id, lock=True)

@@ -16,7 +16,7 @@ async def test_home_lists_the_newest_products_and_links_under_the_path_prefix(cl
     assert 'lang="en"' in response.text
     assert 'id="main"' in response.text
     assert "bravo product" not in shown
-    assert response.headers["cache-control"] == "private, no-cache", "pages hold a CSRF token and the cart count"
+    assert response.headers["cache-control"] == "no-store", "pages hold the cart, addresses and a CSRF token"
 
 
 async def test_the_same_pages_answer_on_the_store_host_with_root_links(client, two_stores) -> None:

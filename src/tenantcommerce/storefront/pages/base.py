@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
+import structlog
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
@@ -35,10 +36,15 @@ if TYPE_CHECKING:
     from tenantcommerce.plugins.providers import Theme
     from tenantcommerce.runtime import Runtime
 
+_log = structlog.get_logger("tenantcommerce.storefront")
+
+SHOPPER_FAILURE = "Something went wrong on our side. Please try again in a moment."
+"""What a shopper reads when a provider or the platform failed (the details go to the log)."""
 PAGE_STATE_KEY = "tenantcommerce.page"
 """Where a page keeps its base context on the request (the error page reuses it)."""
-PAGE_CACHE_CONTROL = "private, no-cache"
-"""Pages carry the shopper's cart count and a CSRF token: never kept by shared caches, revalidated by browsers."""
+PAGE_CACHE_CONTROL = "no-store"
+"""Pages carry the shopper's cart, addresses, orders and a CSRF token: never stored, not even by the browser (a
+shared computer's Back button or disk cache must not show them after sign-out)."""
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _AT_PATH = re.compile(r"at `\$\.([^`]+)`")
 
@@ -227,6 +233,9 @@ def form_errors(exc: TenantCommerceError | msgspec.ValidationError | HTTPExcepti
         return FormErrors(400, {name: _AT_PATH.sub("", message).strip(" -")}, "Check the highlighted field.")
     if isinstance(exc, HTTPException):
         return FormErrors(exc.status_code, {}, str(exc.detail))
+    if exc.status_code >= 500:  # a provider's or our own failure: its detail is for operators, not for shoppers
+        _log.warning("storefront form failed", status=exc.status_code, detail=exc.detail)
+        return FormErrors(exc.status_code, {}, SHOPPER_FAILURE)
     fields: dict[str, str] = {}
     for error in exc.errors:
         fields.setdefault(error.field, error.message)

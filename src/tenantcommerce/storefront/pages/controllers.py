@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+import structlog
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
@@ -40,7 +41,9 @@ from tenantcommerce.orders.customer_controllers import LOOKUP_THROTTLE_ACTION
 from tenantcommerce.orders.schemas import LookupInput
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.storefront.pages.base import (
+    PAGE_CACHE_CONTROL,
     PAGE_STATE_KEY,
+    SHOPPER_FAILURE,
     FormErrors,
     Page,
     StoreLook,
@@ -89,12 +92,18 @@ async def _search(runtime: Runtime, query: str, *, limit: int, offset: int) -> t
     return [product for product in found if product is not None], total
 
 
+_log = structlog.get_logger("tenantcommerce.storefront")
+
+
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A storefront error as an HTML page in the store's theme (its status and message)."""
     status_code = getattr(exc, "status_code", 500)
     detail = getattr(exc, "detail", "") or "Something went wrong."
     if not isinstance(exc, (TenantCommerceError, HTTPException)):
         raise exc
+    if status_code >= 500:  # a provider's or our own failure: its detail is for operators, not for shoppers
+        _log.warning("storefront page failed", status=status_code, detail=str(detail))
+        detail = SHOPPER_FAILURE
     page = request.state.get(PAGE_STATE_KEY)
     if isinstance(page, Page):
         return page.render("error.html", status_code=status_code, status=status_code, message=str(detail))
@@ -128,7 +137,9 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
             "message": str(detail),
         },
     )
-    return Response(html, media_type="text/html", status_code=status_code)
+    return Response(
+        html, media_type="text/html", status_code=status_code, headers={"Cache-Control": PAGE_CACHE_CONTROL}
+    )
 
 
 class StorefrontPages(Controller):
@@ -359,7 +370,7 @@ class StorefrontPages(Controller):
         out = await self._describe(request, runtime, checkout_id)
         if out.status == "open":
             return page.redirect(f"/checkout/{checkout_id}")
-        if out.order is None and out.payment is not None and out.payment.client_secret:
+        if out.status == "awaiting_payment" and out.payment is not None and out.payment.client_secret:
             return page.render("payment.html", checkout=out, publishable_key=_publishable_key(out))
         return page.render("confirmation.html", checkout=out)
 
@@ -457,7 +468,13 @@ class StorefrontPages(Controller):
         try:
             number = values["order_number"]
             data = msgspec.convert(
-                {"order_number": int(number) if number.isdigit() else number, "email": values["email"]}, LookupInput
+                {
+                    "order_number": int(number)
+                    if number.isascii() and number.isdigit() and len(number) <= 18
+                    else number,
+                    "email": values["email"],
+                },
+                LookupInput,
             )
             throttle_key = f"order-lookup:{current_store().id}:{data.order_number}"
             await runtime.throttle.hit(LOOKUP_THROTTLE_ACTION, throttle_key)

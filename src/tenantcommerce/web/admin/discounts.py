@@ -22,6 +22,7 @@ from tenantcommerce.errors import FieldError, InputError, TenantCommerceError
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import current_store
 from tenantcommerce.web.admin.pages import (
+    MAX_AMOUNT_DIGITS,
     choice,
     convert,
     decimal_amount,
@@ -53,8 +54,9 @@ Notice = Annotated[str | None, QueryParameter(max_length=40)]
 def _basis_points(value: str) -> int:
     """``12.5`` (per cent) -> 1250 basis points."""
     try:
-        points = Decimal(value.strip().replace(",", ".")) * 100
-    except InvalidOperation:
+        typed = Decimal(value.strip().replace(",", "."))
+        points = typed * 100 if typed.is_finite() and typed.adjusted() <= MAX_AMOUNT_DIGITS else Decimal("NaN")
+    except (InvalidOperation, ArithmeticError):
         points = Decimal("NaN")
     if not points.is_finite() or points != points.to_integral_value():
         raise InputError(

@@ -187,6 +187,10 @@ def choice(value: str | None, allowed: Collection[str], field: str) -> str | Non
     return value
 
 
+MAX_AMOUNT_DIGITS = 15
+"""Amounts typed in forms have at most this many digits before the decimal point (the database's bigint holds 18)."""
+
+
 def minor_units(value: str, currency: str, field: str) -> int:
     """A decimal amount typed in a form (``12.50``) as minor units of ``currency``.
 
@@ -197,9 +201,11 @@ def minor_units(value: str, currency: str, field: str) -> int:
     text = value.strip().replace(",", ".")
     try:
         amount = Decimal(text)
-    except InvalidOperation:
+    except (InvalidOperation, ArithmeticError):
         amount = Decimal("NaN")
-    if not amount.is_finite() or amount.as_tuple().exponent < -digits:  # type: ignore[operator]
+    # A bounded size first: "1e999999" would take the worker tens of seconds to turn into an int.
+    too_large = amount.is_finite() and amount.adjusted() > MAX_AMOUNT_DIGITS
+    if not amount.is_finite() or too_large or amount.as_tuple().exponent < -digits:  # type: ignore[operator]
         message = f"enter an amount such as {decimal_amount(1250, currency)}"
         raise InputError(f"{field}: {message}", errors=[FieldError(field, message)])
     return int(amount.scaleb(digits))

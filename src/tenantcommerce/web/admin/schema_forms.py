@@ -164,7 +164,7 @@ def _parse(item: FormField, text: str) -> Any:
             return float(text)
         if item.kind == "json":
             return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         message = {"integer": "enter a whole number", "number": "enter a number"}.get(item.kind, "enter valid JSON")
         raise InputError(f"{item.name}: {message}", errors=[FieldError(item.name, message)]) from None
     return text
