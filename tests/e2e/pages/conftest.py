@@ -30,6 +30,7 @@ from tenantcommerce_tax_rates.schemas import TaxRateInput
 from tenantcommerce import hookimpl
 from tenantcommerce.db.database import Database
 from tenantcommerce.db.urls import asyncpg_dsn
+from tenantcommerce.errors import BusinessRuleError
 from tenantcommerce.plugins import PaymentRequest, PaymentResult
 from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.context import use_store
@@ -204,10 +205,10 @@ class BrowserPaymentGateway:
         )
 
     async def confirm(self, ctx: Any, confirmation: Any, plugin: Any) -> PaymentResult:
-        raise NotImplementedError
+        raise BusinessRuleError("the test card gateway's payments settle by webhook, not by confirmation")
 
     async def refund(self, ctx: Any, request: Any, plugin: Any) -> Any:
-        raise NotImplementedError
+        raise BusinessRuleError("the test card gateway takes no money, so it refunds none")
 
     async def cancel(self, ctx: Any, payment_ref: str, plugin: Any) -> PaymentResult:
         return PaymentResult(status="cancelled", payment_ref=payment_ref, amount_minor=0, currency=ctx.currency)
