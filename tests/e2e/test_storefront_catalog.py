@@ -264,3 +264,87 @@ async def test_products_carry_their_images_in_order(client, two_stores: TwoStore
     theirs = (await client.get(f"{products_path(other.slug)}/{other.product_slugs[2]}")).json()["media"]
     assert len(theirs) == 1
     assert theirs[0]["url"].startswith(f"/api/storefront/{other.slug}/media/")
+
+
+# --- filters and sort ------------------------------------------------------------------------------------------------
+
+
+async def listed(client, store: str, **params: Any) -> tuple[list[str], int]:
+    response = await client.get(products_path(store), params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [item["slug"] for item in body["items"]], body["total"]
+
+
+async def test_search_matches_names_in_any_case_within_the_store(client, two_stores: TwoStores, admin_conn) -> None:
+    a = two_stores.a
+    await admin_conn.execute("UPDATE products SET name = 'Merino 100%_Wool' WHERE id = $1", a.product_ids[1])
+    assert await listed(client, "alpha", q="MERINO") == ([a.product_slugs[1]], 1)
+    assert await listed(client, "alpha", q="100%_") == ([a.product_slugs[1]], 1)  # no LIKE wildcards
+    assert await listed(client, "alpha", q="0%") == ([a.product_slugs[1]], 1)
+    assert await listed(client, "alpha", q="_") == ([a.product_slugs[1]], 1)
+    assert await listed(client, "alpha", q="  product 3 ") == ([a.product_slugs[2]], 1)  # trimmed
+    assert await listed(client, "alpha", q="alpha product") == (list(reversed(a.product_slugs[::2])), 2)
+    # The other store's products and the draft never match.
+    assert await listed(client, "alpha", q="bravo") == ([], 0)
+    draft_name = await admin_conn.fetchval("SELECT name FROM products WHERE slug = $1", a.draft_slug)
+    assert await listed(client, "alpha", q=draft_name) == ([], 0)
+    assert await listed(client, "bravo", q="product") == (list(reversed(two_stores.b.product_slugs)), 3)
+
+
+async def test_in_stock_counts_what_checkouts_hold(client, two_stores: TwoStores, admin_conn) -> None:
+    a = two_stores.a
+    assert await listed(client, "alpha", in_stock="true") == (list(reversed(a.product_slugs)), 3)
+    small, large = await variant_ids(admin_conn, a.product_ids[0])
+    await admin_conn.execute("UPDATE product_variants SET reserved = inventory WHERE id = $1", small)
+    first_gone = list(reversed(a.product_slugs[1:]))
+    assert await listed(client, "alpha", in_stock="true") == (first_gone, 2)
+    assert await listed(client, "alpha", in_stock="false") == (list(reversed(a.product_slugs)), 3)
+    await admin_conn.execute("UPDATE product_variants SET inventory = 1 WHERE id = $1", large)  # the other variant
+    assert await listed(client, "alpha", in_stock="true") == (list(reversed(a.product_slugs)), 3)
+    assert await listed(client, "bravo", in_stock="true") == (list(reversed(two_stores.b.product_slugs)), 3)
+
+
+async def test_sort_by_lowest_variant_price_and_by_name(client, two_stores: TwoStores, admin_conn) -> None:
+    a = two_stores.a
+    p1, p2, p3 = a.product_slugs  # lowest prices 1000, 1001, 1002 (the Small variants)
+    small_3, _ = await variant_ids(admin_conn, a.product_ids[2])
+    await admin_conn.execute("UPDATE product_variants SET price_minor = 500 WHERE id = $1", small_3)
+    await admin_conn.execute("UPDATE products SET name = 'Zebra' WHERE id = $1", a.product_ids[0])
+    await admin_conn.execute("UPDATE products SET name = 'apple' WHERE id = $1", a.product_ids[1])
+    await admin_conn.execute("UPDATE products SET name = 'Mango' WHERE id = $1", a.product_ids[2])
+    assert await listed(client, "alpha", sort="price_asc") == ([p3, p1, p2], 3)
+    assert await listed(client, "alpha", sort="price_desc") == ([p2, p1, p3], 3)
+    assert await listed(client, "alpha", sort="name") == ([p2, p3, p1], 3)
+    assert await listed(client, "alpha", sort="newest") == ([p3, p2, p1], 3)
+    # Sorted, then paged: the window moves over the sorted list and the total stays.
+    assert await listed(client, "alpha", sort="price_asc", limit=1, offset=1) == ([p1], 3)
+    # Combined with the filters.
+    assert await listed(client, "alpha", sort="price_desc", q="E") == ([p2, p1], 2)  # apple, Zebra
+    await admin_conn.execute("UPDATE product_variants SET reserved = inventory WHERE id = $1", small_3)
+    assert await listed(client, "alpha", sort="price_asc", in_stock="true") == ([p1, p2], 2)
+
+
+async def test_a_product_without_variants_sorts_last_by_price(client, two_stores: TwoStores, admin_conn) -> None:
+    a = two_stores.a
+    await admin_conn.execute("DELETE FROM product_variants WHERE product_id = $1", a.product_ids[0])
+    p1, p2, p3 = a.product_slugs
+    assert await listed(client, "alpha", sort="price_asc") == ([p2, p3, p1], 3)
+    assert await listed(client, "alpha", sort="price_desc") == ([p3, p2, p1], 3)
+    assert await listed(client, "alpha", in_stock="true") == ([p3, p2], 2)
+
+
+BAD_FILTERS = [
+    ("sort=cheapest", {"sort"}),
+    ("sort=", {"sort"}),
+    ("in_stock=maybe", {"in_stock"}),
+    (f"q={'x' * 101}", {"q"}),
+    ("sort=price&in_stock=2", {"sort", "in_stock"}),
+]
+
+
+async def test_bad_filters_are_400_naming_the_field(client, two_stores: TwoStores, problem) -> None:
+    for query, fields in BAD_FILTERS:
+        body = problem(await client.get(f"{products_path('alpha')}?{query}"), 400, "invalid-input")
+        assert {error["field"] for error in body["errors"]} == fields, query
+    assert (await client.get(products_path("alpha"), params={"q": "x" * 100})).status_code == 200

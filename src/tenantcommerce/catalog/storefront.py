@@ -18,6 +18,7 @@ says how many. A product's images come in their display order, each with the pat
 
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -87,6 +88,53 @@ WHERE m.store_id = $1 AND m.id = $2 AND p.status = 'active'
 """What serving one image needs, if it belongs to an active product of the store; ``$1`` store, ``$2`` media id."""
 
 
+class ProductSort(enum.StrEnum):
+    """The orders a product list can come in."""
+
+    NEWEST = "newest"
+    PRICE_ASC = "price_asc"
+    """Cheapest first, by each product's lowest variant price (products without variants last)."""
+    PRICE_DESC = "price_desc"
+    """Dearest first, by each product's lowest variant price (products without variants last)."""
+    NAME = "name"
+
+
+_LOWEST_PRICE = "(SELECT min(v.price_minor) FROM product_variants v WHERE v.store_id = $1 AND v.product_id = p.id)"
+_SORT_KEYS = {
+    ProductSort.NEWEST: "p.id DESC",
+    ProductSort.PRICE_ASC: f"{_LOWEST_PRICE} ASC NULLS LAST, p.id DESC",
+    ProductSort.PRICE_DESC: f"{_LOWEST_PRICE} DESC NULLS LAST, p.id DESC",
+    ProductSort.NAME: "lower(p.name), p.id DESC",
+}
+_FILTERS = """
+    p.store_id = $1 AND p.status = 'active'
+    AND ($4 = '' OR strpos(lower(p.name), lower($4)) > 0)
+    AND (NOT $5 OR EXISTS (SELECT 1 FROM product_variants v
+                           WHERE v.store_id = $1 AND v.product_id = p.id AND v.inventory - v.reserved > 0))
+"""
+
+
+def _filtered_list_sql(sort: ProductSort) -> str:
+    return f"""
+SELECT json_build_object(
+    'items', coalesce((
+        SELECT json_agg({_PRODUCT_JSON} ORDER BY p.rank)
+        FROM (SELECT p.id, p.slug, p.name, p.description, row_number() OVER (ORDER BY {_SORT_KEYS[sort]}) AS rank
+              FROM products p WHERE {_FILTERS}
+              ORDER BY rank LIMIT $2 OFFSET $3) p
+        CROSS JOIN {_MEDIA_PATH}
+    ), '[]'::json),
+    'limit', $2::int, 'offset', $3::int,
+    'total', (SELECT count(*) FROM products p WHERE {_FILTERS})
+)::text
+"""
+
+
+FILTERED_LIST_SQL = {sort: _filtered_list_sql(sort) for sort in ProductSort}
+"""Per order: active products whose name contains ``$4`` (any case; ``''``: every name), only those with a variant in
+stock when ``$5``; ``$1`` store, ``$2`` limit, ``$3`` offset."""
+
+
 class ServedMedia(msgspec.Struct, frozen=True):
     """The stored file behind a public media URL."""
 
@@ -109,6 +157,25 @@ MEDIA_CALL = "SELECT tc_storefront_media($1, $2)"
 async def list_products(database: Database, store_id: UUID, *, limit: int, offset: int) -> StorefrontProductPage:
     """A page of the store's active products."""
     raw = await database.pool.fetchval(LIST_CALL, store_id, limit, offset)
+    return _decode_page(raw)
+
+
+async def find_products(
+    database: Database,
+    store_id: UUID,
+    *,
+    limit: int,
+    offset: int,
+    query: str = "",
+    in_stock: bool = False,
+    sort: ProductSort = ProductSort.NEWEST,
+) -> StorefrontProductPage:
+    """A page of the store's active products whose name contains ``query``, only those in stock when ``in_stock``,
+    in the ``sort`` order. With no filter and the newest first, this is :func:`list_products` (the hot path)."""
+    if not query and not in_stock and sort is ProductSort.NEWEST:
+        return await list_products(database, store_id, limit=limit, offset=offset)
+    async with database.store_transaction(store_id) as conn:
+        raw = await conn.fetchval(FILTERED_LIST_SQL[sort], store_id, limit, offset, query, in_stock)
     return _decode_page(raw)
 
 

@@ -52,9 +52,40 @@ async def test_product_list_paginates_and_searches(client, two_stores, tc_databa
     assert names == ["many product 1 ", "many product 10", "many product 14"]
     nothing = await client.get("/s/many/products", params={"q": "100%_"})
     assert "No product matches" in text(nothing)
-    junk = await client.get("/s/many/products?page=abc")
+    junk = await client.get("/s/many/products?page=abc&sort=cheapest&in_stock=maybe")
     assert junk.status_code == 200
     assert "Page 1 of 2" in text(junk)
+    assert '<option value="newest" selected>' in junk.text
+
+
+async def test_product_list_filters_and_sorts_and_keeps_them_across_pages(
+    client, two_stores, tc_database, admin_conn, text
+) -> None:
+    from tenantcommerce.testing.stores import make_store
+
+    many = await make_store(tc_database, "many", "EUR", products=14)
+    # Product 14 (the newest) sells out; product 1 gets the dearest price.
+    await admin_conn.execute(
+        "UPDATE product_variants SET reserved = inventory WHERE product_id = $1", many.product_ids[13]
+    )
+    await admin_conn.execute(
+        "UPDATE product_variants SET price_minor = price_minor + 10000 WHERE product_id = $1", many.product_ids[0]
+    )
+    stocked = await client.get("/s/many/products", params={"in_stock": "1", "sort": "price_desc"})
+    assert stocked.status_code == 200
+    assert "13 products in stock" in text(stocked)
+    assert "Page 1 of 2" in text(stocked)
+    assert 'name="in_stock" type="checkbox" value="1" checked' in stocked.text
+    assert '<option value="price_desc" selected>' in stocked.text
+    assert 'href="/s/many/products?page=2&amp;in_stock=1&amp;sort=price_desc"' in stocked.text
+    first_card = stocked.text.index("<article")
+    assert stocked.text.index("many product 1<", first_card) < stocked.text.index("many product 13<", first_card)
+    assert "many product 14<" not in stocked.text
+    second = await client.get("/s/many/products", params={"in_stock": "1", "sort": "price_desc", "page": "2"})
+    assert text(second).count("many product") == 1
+    assert "many product 2<" in second.text  # the cheapest in stock comes last
+    nothing = await client.get("/s/many/products", params={"in_stock": "1", "q": "product 14"})
+    assert "No product in stock matches “product 14”." in text(nothing)
 
 
 async def test_product_detail_shows_variants_as_radios_with_stock(client, two_stores, text) -> None:

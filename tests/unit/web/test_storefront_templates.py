@@ -29,6 +29,10 @@ def test_home(page, samples, count) -> None:
     assert "/static/themes/default/theme.css?v=" in html
 
 
+SORTS = {"newest": "Newest", "price_asc": "Price: low to high", "price_desc": "Price: high to low", "name": "Name"}
+LIST_DEFAULTS = {"q": "", "in_stock": False, "sort": "newest", "sorts": SORTS, "filters": {}}
+
+
 @pytest.mark.parametrize("count", [0, 1, 12])
 def test_products(page, samples, count) -> None:
     products = [samples.product(n, in_stock=n % 2 == 0) for n in range(count)]
@@ -38,7 +42,7 @@ def test_products(page, samples, count) -> None:
         total=count * 3,
         page=2 if count > 1 else 1,
         pages=3 if count > 1 else 1,
-        q="",
+        **LIST_DEFAULTS,
     )
     assert html.count("<article") == count
     assert html.count("Sold out") == len([p for p in products if not p.variants[0].in_stock])
@@ -49,12 +53,24 @@ def test_products(page, samples, count) -> None:
         assert "Page 1 of" not in html
 
 
-def test_products_search_is_kept_in_the_form_and_pagination(page, samples) -> None:
-    html = page("products.html", products=[samples.product(1)], total=30, page=1, pages=3, q='a "b" & c')
+def test_products_filters_are_kept_in_the_form_and_pagination(page, samples) -> None:
+    query = 'a "b" & c'
+    filters = {"q": query, "in_stock": "1", "sort": "price_desc"}
+    context = {**LIST_DEFAULTS, "q": query, "in_stock": True, "sort": "price_desc", "filters": filters}
+    html = page("products.html", products=[samples.product(1)], total=30, page=1, pages=3, **context)
     assert 'value="a &#34;b&#34; &amp; c"' in html
-    assert "page=2&amp;q=a%20%22b%22%20%26%20c" in html
-    empty = page("products.html", products=[], total=0, page=1, pages=1, q="zzz")
-    assert "No product matches “zzz”" in empty
+    assert 'name="in_stock" type="checkbox" value="1" checked' in html
+    assert '<option value="price_desc" selected>Price: high to low</option>' in html
+    assert 'href="/s/shop/products?page=2&amp;q=a+%22b%22+%26+c&amp;in_stock=1&amp;sort=price_desc"' in html
+    empty = page("products.html", products=[], total=0, page=1, pages=1, **{**LIST_DEFAULTS, "q": "zzz"})
+    assert "No product matches “zzz”." in empty
+    assert "Show all products" in empty
+    none_in_stock = page("products.html", products=[], total=0, page=1, pages=1,
+                         **{**LIST_DEFAULTS, "in_stock": True})  # fmt: skip
+    assert "No product is in stock right now." in none_in_stock
+    both = page("products.html", products=[], total=0, page=1, pages=1,
+                **{**LIST_DEFAULTS, "q": "zzz", "in_stock": True})  # fmt: skip
+    assert "No product in stock matches “zzz”." in both
 
 
 @pytest.mark.parametrize("images", [0, 1, 4])

@@ -18,7 +18,6 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
-from sqlalchemy import func, select
 
 from tenantcommerce.auth.guards import principal_of
 from tenantcommerce.auth.ratelimit import client_rate_limit
@@ -29,8 +28,9 @@ from tenantcommerce.cart.schemas import AddItem, SetQuantity
 from tenantcommerce.cart.services import merge_guest_cart
 from tenantcommerce.cart.tokens import cart_token_of
 from tenantcommerce.catalog import storefront
-from tenantcommerce.catalog.models import Product
+from tenantcommerce.catalog.controllers import SEARCH_MAX_LENGTH
 from tenantcommerce.catalog.schemas import PRODUCT_SLUG, StorefrontProduct
+from tenantcommerce.catalog.storefront import ProductSort
 from tenantcommerce.checkout import services as checkouts
 from tenantcommerce.checkout.completion import complete_checkout
 from tenantcommerce.checkout.schemas import CheckoutOut, CheckoutUpdate
@@ -56,6 +56,12 @@ from tenantcommerce.storefront.pages.base import (
 from tenantcommerce.tenancy.context import current_store, current_store_or_none
 from tenantcommerce.web.rendering import DEFAULT_THEME, render, site_of
 
+PRODUCT_SORT_LABELS = {
+    ProductSort.NEWEST.value: "Newest",
+    ProductSort.PRICE_ASC.value: "Price: low to high",
+    ProductSort.PRICE_DESC.value: "Price: high to low",
+    ProductSort.NAME.value: "Name",
+}
 FEATURED = 8
 PER_PAGE = 12
 HISTORY_PER_PAGE = 20
@@ -73,23 +79,6 @@ def _int(value: Any, default: int, low: int, high: int) -> int:
 def _text(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-async def _search(runtime: Runtime, query: str, *, limit: int, offset: int) -> tuple[list[StorefrontProduct], int]:
-    """Active products whose name contains ``query``, newest first (read like the catalog: the same products)."""
-    store = current_store()
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    where = (Product.status == "active", Product.name.ilike(pattern, escape="\\"))
-    async with runtime.database.session() as session:
-        total = int(await session.scalar(select(func.count()).select_from(Product).where(*where)) or 0)
-        slugs = list(
-            await session.scalars(
-                select(Product.slug).where(*where).order_by(Product.id.desc()).limit(limit).offset(offset)
-            )
-        )
-        await session.rollback()
-    found = [await storefront.get_product(runtime.database, store.id, slug) for slug in slugs]
-    return [product for product in found if product is not None], total
 
 
 _log = structlog.get_logger("tenantcommerce.storefront")
@@ -164,22 +153,39 @@ class StorefrontPages(Controller):
         request: Request[Any, Any, Any],
         runtime: NamedDependency[Runtime],
         q: FromQuery[str] = "",
+        in_stock: FromQuery[str] = "",
+        sort: FromQuery[str] = "",
         page: FromQuery[str] = "1",
     ) -> Response[str]:
-        """Active products, a page at a time, optionally those whose name contains ``q``."""
+        """Active products, a page at a time: optionally those whose name contains ``q``, only those in stock
+        (``in_stock=1``), in another ``sort`` order. A value the form never sends falls back to no filter."""
         view = await open_page(request, runtime)
-        query = q.strip()[:100]
+        query = q.strip()[:SEARCH_MAX_LENGTH]
+        only_in_stock = in_stock in {"1", "on", "true"}
+        order = ProductSort(sort) if sort in ProductSort.__members__.values() else ProductSort.NEWEST
         number = _int(page, 1, 1, 10_000)
-        offset = (number - 1) * PER_PAGE
-        if query:
-            items, total = await _search(runtime, query, limit=PER_PAGE, offset=offset)
-        else:
-            listing = await storefront.list_products(
-                runtime.database, current_store().id, limit=PER_PAGE, offset=offset
-            )
-            items, total = listing.items, listing.total
-        pages = max(math.ceil(total / PER_PAGE), 1)
-        return view.render("products.html", products=items, total=total, page=number, pages=pages, q=query)
+        listing = await storefront.find_products(
+            runtime.database,
+            current_store().id,
+            limit=PER_PAGE,
+            offset=(number - 1) * PER_PAGE,
+            query=query,
+            in_stock=only_in_stock,
+            sort=order,
+        )
+        filters = {"q": query, "in_stock": "1" if only_in_stock else "", "sort": order.value}
+        return view.render(
+            "products.html",
+            products=listing.items,
+            total=listing.total,
+            page=number,
+            pages=max(math.ceil(listing.total / PER_PAGE), 1),
+            q=query,
+            in_stock=only_in_stock,
+            sort=order.value,
+            sorts=PRODUCT_SORT_LABELS,
+            filters={name: value for name, value in filters.items() if value and value != ProductSort.NEWEST},
+        )
 
     @get("/products/{product_slug:str}")
     async def product(
