@@ -54,6 +54,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.context import use_store
 from tenantcommerce.testing import TestDatabase
 from tenantcommerce.testing.accounts import TEST_PASSWORD
+from tenantcommerce.testing.payments import TestCardGateway, TestCardPayments
 from tenantcommerce.testing.plugin import settings_for_url
 from tenantcommerce.testing.plugins import enable_plugin
 from tenantcommerce.testing.postgres import TestServer, clone, drop
@@ -79,6 +80,9 @@ NIGHT = "night"
 BASE_DOMAIN = "shop.test"
 """``TC_BASE_DOMAIN`` of the kit's settings: the apex is the platform, ``<slug>.shop.test`` a store's own host."""
 STAFF_EMAIL = "staff@alpha.test"
+TEST_CARD_PLUGIN = "test-card"
+TEST_CARD = TestCardGateway()
+"""The kit's card gateway (payments finished in the browser, settled by webhook) of the live server's ``alpha``."""
 TIMEOUT_MS = 10_000
 
 T = TypeVar("T")
@@ -196,16 +200,18 @@ async def make_shop(database: Database, store: StoreFixture) -> None:
 
 
 async def seed(test_database: TestDatabase) -> tuple[StoreFixture, StoreFixture]:
-    """Stores ``alpha`` and ``bravo`` ready to sell (``bravo`` on the night theme), six products each; ``charlie``
+    """Stores ``alpha`` (seven products; it also takes the kit's test card) and ``bravo`` (six, on the night theme)
+    ready to sell; ``charlie``
     with one product, the night theme's plugin enabled but the default theme picked (a test switches it); the
     owners' passwords :data:`TEST_PASSWORD`, and a ``staff`` member of ``alpha``."""
     database = Database(test_database.runtime_url, pool_size=2)
     await database.connect()
     try:
-        alpha = await make_store(database, "alpha", "EUR", products=6)
+        alpha = await make_store(database, "alpha", "EUR", products=7)
         bravo = await make_store(database, "bravo", "USD", products=6)
         for store in (alpha, bravo):
             await make_shop(database, store)
+        await enable_plugin(database, alpha.id, TEST_CARD_PLUGIN)
         charlie = await make_store(database, "charlie", "EUR", products=1)
         for store in (bravo, charlie):
             await enable_plugin(database, store.id, "night-theme")
@@ -263,7 +269,8 @@ def start_server(tc_postgres_server: TestServer, template: str) -> tuple[LiveSer
 
     try:
         alpha, bravo = run_async(lambda: seed(database))
-        app = create_app(settings, plugins={"night-theme": NightThemePlugin()})
+        plugins = {"night-theme": NightThemePlugin(), TEST_CARD_PLUGIN: TestCardPayments(TEST_CARD)}
+        app = create_app(settings, plugins=plugins)
         sock = free_socket()
         port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2)
@@ -517,11 +524,11 @@ Step = Callable[[Page, str], None]
 ``checkout-saved``, ``confirmation``): for screenshots, axe and layout checks along the way."""
 
 
-def buy_as_guest(
+def fill_checkout(
     page: Page, server: LiveServer, slug: str, product: int, *, qty: int = 1, step: Step | None = None
-) -> Purchase:
-    """A guest's purchase through the pages: product ``product`` (1-based) of store ``slug``, its small variant
-    (``qty``), checkout with the address, the flat shipping rate and bank transfer; the confirmation page shown."""
+) -> None:
+    """A guest's purchase up to placing the order: product ``product`` (1-based) of store ``slug``, its small variant
+    (``qty``), checkout with the address and the flat shipping rate chosen (the payment method is left to pick)."""
     at = step or (lambda page, name: None)
     page.goto(server.store_url(slug, f"/products/{slug}-product-{product}"))
     at(page, "product")
@@ -544,13 +551,37 @@ def buy_as_guest(
     expect(shipping).to_be_visible()
     at(page, "checkout-saved")
     shipping.check()
+
+
+def buy_as_guest(
+    page: Page, server: LiveServer, slug: str, product: int, *, qty: int = 1, step: Step | None = None
+) -> Purchase:
+    """:func:`fill_checkout`, then bank transfer; the confirmation page shown."""
+    fill_checkout(page, server, slug, product, qty=qty, step=step)
     page.get_by_role("radio", name=re.compile("Bank transfer", re.IGNORECASE)).check()
     page.get_by_role("button", name="Place order").click()
     page.wait_for_url(re.compile(r"/checkout/[0-9a-f-]+/done$"))
     expect(page.get_by_role("heading", name="Thank you for your order")).to_be_visible()
-    at(page, "confirmation")
+    if step is not None:
+        step(page, "confirmation")
     number = page.locator("main p strong").first.inner_text()
     return Purchase(order_number=int(number))
+
+
+@pytest.fixture
+def checkout_to_pay(live_server: LiveServer) -> Callable[..., None]:
+    """``checkout_to_pay(page, slug, product, qty=1)``: see :func:`fill_checkout`."""
+
+    def go(page: Page, slug: str, product: int, *, qty: int = 1) -> None:
+        fill_checkout(page, live_server, slug, product, qty=qty)
+
+    return go
+
+
+@pytest.fixture
+def test_card() -> tuple[TestCardGateway, str]:
+    """The live server's test card gateway (store ``alpha``) and the plugin id its webhooks are posted to."""
+    return TEST_CARD, TEST_CARD_PLUGIN
 
 
 @pytest.fixture

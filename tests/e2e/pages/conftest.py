@@ -27,14 +27,12 @@ from tenantcommerce_shipping_rates.storage import create_rate as create_shipping
 from tenantcommerce_tax_rates.admin import create_rate as create_tax_rate
 from tenantcommerce_tax_rates.schemas import TaxRateInput
 
-from tenantcommerce import hookimpl
 from tenantcommerce.db.database import Database
 from tenantcommerce.db.urls import asyncpg_dsn
-from tenantcommerce.errors import BusinessRuleError
-from tenantcommerce.plugins import PaymentRequest, PaymentResult
 from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.context import use_store
 from tenantcommerce.testing import TestDatabase
+from tenantcommerce.testing.payments import TestCardGateway, TestCardPayments
 from tenantcommerce.testing.plugins import enable_plugin
 from tenantcommerce.testing.stores import StoreFixture, TwoStores
 
@@ -181,64 +179,18 @@ def midnight(
     return pick
 
 
-class BrowserPaymentGateway:
-    """A gateway whose payments are finished in the browser (like Stripe's): ``requires_action`` with a
-    ``client_secret``; it hands the browser a ``publishable_key`` (``client_options``) when given one."""
-
-    id = "browser-pay"
-    name = "Card (test)"
-
-    def __init__(self, publishable_key: str | None = None) -> None:
-        self.publishable_key = publishable_key
-
-    async def is_available(self, ctx: Any, plugin: Any) -> bool:
-        return True
-
-    async def create_payment(self, ctx: Any, request: PaymentRequest, plugin: Any) -> PaymentResult:
-        return PaymentResult(
-            status="requires_action",
-            payment_ref="pi_test_1",
-            amount_minor=request.amount_minor,
-            currency=request.currency,
-            client_secret="pi_test_1_secret_abc",
-            client_options={"publishable_key": self.publishable_key} if self.publishable_key else {},
-        )
-
-    async def confirm(self, ctx: Any, confirmation: Any, plugin: Any) -> PaymentResult:
-        raise BusinessRuleError("the test card gateway's payments settle by webhook, not by confirmation")
-
-    async def refund(self, ctx: Any, request: Any, plugin: Any) -> Any:
-        raise BusinessRuleError("the test card gateway takes no money, so it refunds none")
-
-    async def cancel(self, ctx: Any, payment_ref: str, plugin: Any) -> PaymentResult:
-        return PaymentResult(status="cancelled", payment_ref=payment_ref, amount_minor=0, currency=ctx.currency)
-
-    async def parse_webhook(self, webhook: Any) -> None:
-        return None
-
-    async def handle_event(self, ctx: Any, event: Any, plugin: Any) -> None:
-        return None
-
-
-class BrowserPayments:
-    """The plugin registering a :class:`BrowserPaymentGateway`."""
-
-    def __init__(self, gateway: BrowserPaymentGateway) -> None:
-        self.gateway = gateway
-
-    @hookimpl
-    def tc_register_payment_gateways(self, register: Callable[[Any], None]) -> None:
-        register(self.gateway)
-
-
 @pytest.fixture
 def browser_payments(register_plugin: Callable[..., Any], tc_database: Database) -> Callable[..., Any]:
-    """``await browser_payments(store, publishable_key=None)``: a :class:`BrowserPaymentGateway` in ``store``."""
+    """``await browser_payments(store, publishable_key=None, also=())``: the kit's test card gateway, id
+    ``browser-pay``, in ``store`` (plugin ``browser-payments``), and one more per id in ``also`` (the gateways are
+    returned in that order)."""
 
-    async def enable(store: StoreFixture, publishable_key: str | None = None) -> BrowserPaymentGateway:
-        gateway = BrowserPaymentGateway(publishable_key)
-        register_plugin(BrowserPayments(gateway), "browser-payments")
+    async def enable(
+        store: StoreFixture, publishable_key: str | None = None, also: tuple[str, ...] = ()
+    ) -> TestCardGateway | list[TestCardGateway]:
+        gateways = [TestCardGateway("browser-pay", publishable_key)] + [TestCardGateway(id_) for id_ in also]
+        register_plugin(TestCardPayments(*gateways), "browser-payments")
         await enable_plugin(tc_database, store.id, "browser-payments")
-        return gateway
+        return gateways if also else gateways[0]
 
     return enable

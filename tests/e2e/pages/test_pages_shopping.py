@@ -3,8 +3,13 @@ customer sign-in and history; service errors come back next to their fields."""
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
+import msgspec
 import pytest
 
+from tenantcommerce.plugins import PaymentEvent
 from tenantcommerce.testing.accounts import TEST_PASSWORD, customer_register
 
 ADDRESS = {
@@ -163,12 +168,8 @@ async def test_forms_without_the_csrf_token_are_refused(client, shop) -> None:
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("key", [None, "pk_test_123"])
-async def test_a_payment_finished_in_the_browser_gets_the_payment_page(
-    browser, shop, variant_of, browser_payments, text, key
-) -> None:
-    await browser_payments(shop.a, key)
-    shopper = browser("alpha")
+async def pay_in_the_browser(shopper, shop, variant_of, method: str = "browser-pay") -> tuple[str, Any]:
+    """A guest's checkout of one alpha product 1 completed with ``method``: the checkout's path and the answer."""
     variant = await variant_of(shop.a)
     await shopper.get("/products/alpha-product-1")
     await shopper.submit("/cart/items", {"variant_id": str(variant), "qty": "1", "product_slug": "alpha-product-1"})
@@ -176,17 +177,27 @@ async def test_a_payment_finished_in_the_browser_gets_the_payment_page(
     path = str(started.url).split(shopper.base, 1)[1]
     saved = await shopper.submit(path, {"email": "ada@example.com", **ADDRESS, "action": "save"})
     rate = saved.text.split('value="rate-table|', 1)[1].split('"', 1)[0]
-    assert 'value="browser-pay"' in saved.text
+    assert f'value="{method}"' in saved.text
     paying = await shopper.submit(
         path,
         {
             "email": "ada@example.com",
             **ADDRESS,
             "shipping": f"rate-table|{rate}",
-            "payment_method": "browser-pay",
+            "payment_method": method,
             "action": "complete",
         },
     )
+    return path, paying
+
+
+@pytest.mark.parametrize("key", [None, "pk_test_123"])
+async def test_a_payment_finished_in_the_browser_gets_the_payment_page(
+    browser, shop, variant_of, browser_payments, text, key
+) -> None:
+    await browser_payments(shop.a, key)
+    shopper = browser("alpha")
+    path, paying = await pay_in_the_browser(shopper, shop, variant_of)
     assert paying.status_code == 200, paying.text
     assert "Payment" in text(paying)
     if key is None:
@@ -194,10 +205,123 @@ async def test_a_payment_finished_in_the_browser_gets_the_payment_page(
         assert "cannot offer yet" in text(paying)
     else:
         assert '<script src="https://js.stripe.com/v3/"></script>' in paying.text
-        assert 'data-client-secret="pi_test_1_secret_abc"' in paying.text
+        assert 'data-client-secret="browser-pay-payment-1_secret"' in paying.text
         assert 'data-publishable-key="pk_test_123"' in paying.text
+        assert f'data-return-url="/s/alpha{path}/done?returned=1"' in paying.text
     home = await shopper.get("/")
     assert "js.stripe.com" not in home.text, "Stripe.js loads on the payment page only"
+
+
+def succeeded(gateway: Any, checkout: Any, store_id: UUID, **extra: Any) -> PaymentEvent:
+    return gateway.succeeded(store_id, UUID(checkout["id"]), checkout["total_minor"], "EUR", **extra)
+
+
+async def checkout_row(admin_conn, path: str) -> Any:
+    checkout_id = UUID(path.rsplit("/", 1)[1])
+    return await admin_conn.fetchrow(
+        "SELECT id::text, status, total_minor, payment_ref, payment_method FROM checkouts WHERE id = $1", checkout_id
+    )
+
+
+async def deliver(client, gateway, event: PaymentEvent) -> str:
+    body, headers = gateway.webhook(event)
+    response = await client.post("/api/payments/browser-payments/webhook", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    outcome: str = response.json()["outcome"]
+    return outcome
+
+
+async def test_back_from_paying_the_confirmation_waits_for_the_gateway_then_shows_the_order(
+    client, browser, shop, variant_of, browser_payments, admin_conn, text
+) -> None:
+    gateway = await browser_payments(shop.a, "pk_test_123")
+    shopper = browser("alpha")
+    path, _ = await pay_in_the_browser(shopper, shop, variant_of)
+    done, status = f"{path}/done", f"{path}/status"
+    waiting = await shopper.get(f"{done}?returned=1&redirect_status=processing")
+    assert waiting.status_code == 200
+    assert "Confirming your payment" in text(waiting)
+    assert f'hx-get="/s/alpha{status}" hx-trigger="every 2s" hx-swap="none"' in waiting.text
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in waiting.text
+    assert "js.stripe.com" not in waiting.text
+    still = await shopper.get(status)
+    assert (still.status_code, still.text) == (204, "")
+    assert "HX-Redirect" not in still.headers
+    # Not back from paying, or back with the gateway saying it failed: the payment form again.
+    assert "data-client-secret" in (await shopper.get(done)).text
+    failed = await shopper.get(f"{done}?returned=1&redirect_status=failed")
+    assert "data-client-secret" in failed.text
+    assert "The payment did not go through" in text(failed)
+
+    checkout = await checkout_row(admin_conn, path)
+    assert await deliver(client, gateway, succeeded(gateway, checkout, shop.a.id)) == "applied"
+    decided = await shopper.get(status)
+    assert decided.status_code == 200
+    assert decided.headers["HX-Redirect"] == f"/s/alpha{done}"
+    confirmed = await shopper.get(f"{done}?returned=1&redirect_status=succeeded")
+    assert "Thank you for your order" in text(confirmed)
+    number = await admin_conn.fetchval("SELECT order_number FROM orders WHERE checkout_id = $1", UUID(checkout["id"]))
+    assert f"<strong>{number}</strong>" in confirmed.text
+    assert "hx-trigger" not in confirmed.text
+    assert "http-equiv" not in confirmed.text
+    # Without the shopper's cart cookie the checkout is nobody's: the same 404 as an unknown one.
+    client.cookies.clear()
+    assert (await shopper.get(status)).status_code == 404
+
+
+async def test_a_cancelled_payment_sends_the_waiting_page_back_to_the_cart(
+    client, browser, shop, variant_of, browser_payments, admin_conn, text
+) -> None:
+    gateway = await browser_payments(shop.a)
+    shopper = browser("alpha")
+    path, _ = await pay_in_the_browser(shopper, shop, variant_of)
+    checkout = await checkout_row(admin_conn, path)
+    event = PaymentEvent(event_id="evt_c", kind="payment.cancelled", store_id=shop.a.id,
+                         checkout_id=UUID(checkout["id"]), payment_ref=gateway.payment_ref)  # fmt: skip
+    assert await deliver(client, gateway, event) == "applied"
+    decided = await shopper.get(f"{path}/status")
+    assert decided.headers["HX-Redirect"] == f"/s/alpha{path}/done"
+    back = await shopper.get(f"{path}/done?returned=1")
+    assert "/checkout/" in str(back.url)
+    assert "Place order" in text(back) or "Pay" in text(back), "the checkout is open again"
+
+
+async def test_events_of_another_gateway_do_not_touch_the_checkout_or_its_order(
+    client, browser, shop, variant_of, browser_payments, admin_conn
+) -> None:
+    """A payment is settled only by events of the gateway that took it, even when another gateway's event names
+    the same checkout and the same payment reference."""
+    own, other = await browser_payments(shop.a, also=("other-pay",))
+    shopper = browser("alpha")
+    path, _ = await pay_in_the_browser(shopper, shop, variant_of)
+    checkout = await checkout_row(admin_conn, path)
+    assert (checkout["payment_method"], checkout["payment_ref"]) == ("browser-pay", own.payment_ref)
+    reserved = await admin_conn.fetchval("SELECT sum(reserved) FROM product_variants WHERE store_id = $1", shop.a.id)
+    base = {"store_id": shop.a.id, "checkout_id": UUID(checkout["id"]), "payment_ref": own.payment_ref}
+    for kind in ("payment.cancelled", "payment.failed"):
+        event = PaymentEvent(event_id=f"evt_other_{kind}", kind=kind, **base)
+        assert await deliver(client, other, event) == "ignored", kind
+    after = await checkout_row(admin_conn, path)
+    assert after["status"] == "awaiting_payment"
+    assert (
+        await admin_conn.fetchval("SELECT payment->>'status' FROM checkouts WHERE id = $1", UUID(checkout["id"]))
+        != "failed"
+    )
+    assert (
+        await admin_conn.fetchval("SELECT sum(reserved) FROM product_variants WHERE store_id = $1", shop.a.id)
+        == reserved
+    )
+    stolen = succeeded(own, checkout, shop.a.id, event_id="evt_other_paid")
+    assert await deliver(client, other, stolen) == "flagged"
+    assert await admin_conn.fetchval("SELECT count(*) FROM orders WHERE store_id = $1", shop.a.id) == 0
+
+    assert await deliver(client, own, succeeded(own, checkout, shop.a.id)) == "applied"
+    refunded = PaymentEvent(event_id="evt_other_refund", kind="payment.refunded", amount_minor=100, currency="EUR",
+                            **base)  # fmt: skip
+    assert await deliver(client, other, refunded) == "ignored"
+    assert await admin_conn.fetchval("SELECT count(*) FROM refunds WHERE store_id = $1", shop.a.id) == 0
+    assert await deliver(client, own, msgspec.structs.replace(refunded, event_id="evt_own_refund")) == "applied"
+    assert await admin_conn.fetchval("SELECT count(*) FROM refunds WHERE store_id = $1", shop.a.id) == 1
 
 
 async def test_the_cart_works_on_the_store_host_too(browser, shop, variant_of, text) -> None:
@@ -212,3 +336,19 @@ async def test_the_cart_works_on_the_store_host_too(browser, shop, variant_of, t
     assert str(cart.url) == "http://alpha.shop.test/cart"
     assert "20.00 EUR" in text(cart)
     assert 'aria-label="2 items in the cart"' in cart.text
+
+
+async def test_a_forged_test_card_webhook_is_400_and_places_nothing(
+    client, browser, shop, variant_of, browser_payments, admin_conn
+) -> None:
+    gateway = await browser_payments(shop.a)
+    path, _ = await pay_in_the_browser(browser("alpha"), shop, variant_of)
+    checkout = await checkout_row(admin_conn, path)
+    body, headers = gateway.webhook(succeeded(gateway, checkout, shop.a.id))
+    forged = body.replace(b'"amount_minor":', b'"amount_minor":1')
+    response = await client.post("/api/payments/browser-payments/webhook", content=forged, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "signature" in response.json()["detail"]
+    assert await admin_conn.fetchval("SELECT count(*) FROM orders WHERE store_id = $1", shop.a.id) == 0
+    assert await admin_conn.fetchval("SELECT count(*) FROM payment_events WHERE store_id = $1", shop.a.id) == 0
+    assert (await checkout_row(admin_conn, path))["status"] == "awaiting_payment"

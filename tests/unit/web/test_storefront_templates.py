@@ -142,19 +142,28 @@ def test_checkout_errors_are_next_to_their_fields(page, samples) -> None:
 
 @pytest.mark.parametrize("lines", [1, 4])
 def test_confirmation(page, samples, lines) -> None:
-    html = page("confirmation.html", checkout=samples.checkout(lines, status="completed", placed=True))
+    html = page("confirmation.html", checkout=samples.checkout(lines, status="completed", placed=True), waiting=False)
     assert "Thank you for your order" in html
     assert "<strong>1001</strong>" in html
     assert "Pay to IBAN X" in html
-    waiting = page("confirmation.html", checkout=samples.checkout(lines, status="awaiting_payment"))
-    assert "Waiting for your payment" in waiting
+    assert "hx-get" not in html
+    checkout = samples.checkout(lines, status="awaiting_payment")
+    waiting = page("confirmation.html", checkout=checkout, waiting=True)
+    assert "Confirming your payment" in waiting
+    assert f'hx-get="/s/shop/checkout/{checkout.id}/status" hx-trigger="every 2s"' in waiting
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in waiting
+    expired = page("confirmation.html", checkout=samples.checkout(lines, status="expired"), waiting=False)
+    assert "The time to pay ran out." in expired
+    assert 'href="/s/shop/cart"' in expired
 
 
 def test_payment_page_loads_stripe_only_with_a_key(page, samples) -> None:
     checkout = samples.checkout(1, status="awaiting_payment", placed=True)
-    without = page("payment.html", checkout=checkout, publishable_key="")
+    without = page("payment.html", checkout=checkout, publishable_key="", payment_failed=False)
     assert "js.stripe.com" not in without
-    with_key = page("payment.html", checkout=checkout, publishable_key="pk_test_1")
+    assert "did not go through" not in without
+    with_key = page("payment.html", checkout=checkout, publishable_key="pk_test_1", payment_failed=True)
+    assert "The payment did not go through" in with_key
     assert '<script src="https://js.stripe.com/v3/"></script>' in with_key
     assert 'data-publishable-key="pk_test_1"' in with_key
 

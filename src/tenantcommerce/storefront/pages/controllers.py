@@ -62,6 +62,8 @@ PRODUCT_SORT_LABELS = {
     ProductSort.PRICE_DESC.value: "Price: high to low",
     ProductSort.NAME.value: "Name",
 }
+BROWSER_PAYMENT_FAILED = frozenset({"failed", "requires_payment_method", "canceled"})
+"""``redirect_status`` values (Stripe's, on the return address) that mean the browser's payment did not go through."""
 FEATURED = 8
 PER_PAGE = 12
 HISTORY_PER_PAGE = 20
@@ -369,16 +371,44 @@ class StorefrontPages(Controller):
 
     @get("/checkout/{checkout_id:uuid}/done")
     async def confirmation(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], checkout_id: FromPath[UUID]
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        checkout_id: FromPath[UUID],
+        returned: FromQuery[str] = "",
+        redirect_status: FromQuery[str] = "",
     ) -> Response[str] | Redirect:
-        """The order confirmation with the payment instructions; the payment page while the browser must pay."""
+        """The order confirmation with the payment instructions. While the browser must pay: the payment page; once
+        it comes back from paying (``?returned=1``, the payment page's return address), the confirmation waits for
+        the gateway's word and polls :meth:`payment_status`, unless the gateway says the payment failed."""
         page = await open_page(request, runtime)
         out = await self._describe(request, runtime, checkout_id)
         if out.status == "open":
             return page.redirect(f"/checkout/{checkout_id}")
         if out.status == "awaiting_payment" and out.payment is not None and out.payment.client_secret:
-            return page.render("payment.html", checkout=out, publishable_key=_publishable_key(out))
-        return page.render("confirmation.html", checkout=out)
+            failed = redirect_status in BROWSER_PAYMENT_FAILED
+            if not returned or failed:
+                return page.render(
+                    "payment.html", checkout=out, publishable_key=_publishable_key(out), payment_failed=failed
+                )
+        return page.render("confirmation.html", checkout=out, waiting=out.status == "awaiting_payment")
+
+    @get("/checkout/{checkout_id:uuid}/status")
+    async def payment_status(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], checkout_id: FromPath[UUID]
+    ) -> Response[str]:
+        """What the waiting confirmation polls (htmx): 204 while the checkout awaits its payment; then 200 with
+        ``HX-Redirect`` to the confirmation (and a link to it, for anything but htmx)."""
+        page = await open_page(request, runtime)
+        out = await self._describe(request, runtime, checkout_id)
+        if out.status == "awaiting_payment":
+            return Response("", status_code=204, headers={"Cache-Control": PAGE_CACHE_CONTROL})
+        done = f"{page.context['base']}/checkout/{checkout_id}/done"
+        return Response(
+            f'<a href="{done}">Your order</a>',
+            media_type="text/html",
+            headers={"HX-Redirect": done, "Cache-Control": PAGE_CACHE_CONTROL},
+        )
 
     # --- customers ------------------------------------------------------------------------------------------------
 
