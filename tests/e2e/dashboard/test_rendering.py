@@ -424,6 +424,30 @@ def test_members(count: int) -> None:
     assert "Send invitation" not in reader
 
 
+@pytest.mark.parametrize("overrides", [{}, {"orders:refund": True}, {"orders:refund": True, "products:write": False}])
+def test_member(overrides: dict[str, bool]) -> None:
+    from tenantcommerce.auth.permissions import PERMISSIONS, ROLE_PERMISSIONS, permissions_for
+
+    granted = sorted(permissions_for("staff", overrides))
+    person = MemberOut(user_id=uuid.uuid4(), email="<m>@alpha.test", name="M", role="staff", overrides=overrides,
+                       permissions=granted)  # fmt: skip
+    context = page(person=person, all_permissions=PERMISSIONS, from_role=ROLE_PERMISSIONS["staff"], chosen=granted,
+                   errors={})  # fmt: skip
+    html = draw("member.html", {**context, "can": ALL | {"members:read", "members:manage"}})
+    labelled(html)
+    assert "&lt;m&gt;@alpha.test" in html
+    assert html.count(" checked") == len(granted)
+    assert html.count(">added</span>") == sum(overrides.values())
+    assert html.count(">taken away</span>") == len(overrides) - sum(overrides.values())
+    assert "Save permissions" in html
+    reader = draw("member.html", {**context, "can": frozenset({"members:read"})})
+    assert "Save permissions" not in reader
+    assert reader.count(" disabled") == len(PERMISSIONS)
+    failed = draw("member.html", {**context, "can": ALL, "errors": {"members:manage": "last owner", "": "no"}})
+    assert 'id="perm-members:manage-error"' in failed
+    assert "That did not work" in failed
+
+
 @pytest.mark.parametrize("count", SIZES)
 def test_tokens(count: int) -> None:
     tokens = [

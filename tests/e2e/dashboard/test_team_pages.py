@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -9,6 +10,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+
+from tenantcommerce.auth.permissions import PERMISSIONS as ALL_PERMISSIONS
+from tenantcommerce.auth.permissions import ROLE_PERMISSIONS
+
+STAFF_DEFAULTS = sorted(ROLE_PERMISSIONS["staff"])
 
 pytestmark = pytest.mark.asyncio
 
@@ -42,6 +48,84 @@ async def test_invite_change_role_and_remove(
     removed = await shop.owner.submit(shop.url(f"members/{staff_id}/remove"))
     assert removed.status_code == 303
     assert await db.fetchval("SELECT count(*) FROM store_members WHERE user_id = $1", staff_id) == 0
+
+
+async def test_member_permissions_are_overrides_of_the_role(
+    shop: Any, member: Callable[..., Awaitable[Any]], db: asyncpg.Connection
+) -> None:
+    staff = await member(shop.id, "staff@alpha.test", "staff")
+    staff_id = await db.fetchval("SELECT id FROM users WHERE email = 'staff@alpha.test'")
+    assert (await staff.get(shop.url("members"))).status_code == 403
+    assert (await staff.get(shop.url("products/new"))).status_code == 200
+    listing = await shop.owner.get(shop.url("members"))
+    assert f'href="/admin/{shop.slug}/members/{staff_id}"' in listing.text
+    page = await shop.owner.get(shop.url(f"members/{staff_id}"))
+    assert page.status_code == 200
+    assert 'value="products:write" checked' in page.text
+    assert 'value="members:read">' in page.text
+    assert "Save permissions" in page.text
+
+    audited = await db.fetchval("SELECT count(*) FROM audit_log WHERE store_id = $1", shop.id)
+    chosen = [name for name in STAFF_DEFAULTS if name != "products:write"] + ["members:read"]
+    saved = await shop.owner.client.post(
+        shop.url(f"members/{staff_id}/permissions"),
+        data={"_csrf_token": shop.owner.token, "permissions": chosen},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    overrides = await db.fetchval("SELECT permissions FROM store_members WHERE user_id = $1", staff_id)
+    assert json.loads(overrides) == {"members:read": True, "products:write": False}
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE store_id = $1", shop.id) == audited + 1
+    shown = await shop.owner.get(saved.headers["location"])
+    assert "Permissions saved." in shown.text
+    assert "taken away" in shown.text
+    assert "added" in shown.text
+    # The server applies them at once: the member reads the staff list now, and may no longer create products.
+    read_only = await staff.get(shop.url(f"members/{staff_id}"))
+    assert read_only.status_code == 200
+    assert 'value="members:read" checked disabled' in read_only.text
+    assert "Save permissions" not in read_only.text
+    assert (
+        await staff.submit(shop.url(f"members/{staff_id}/permissions"), {"permissions": "orders:refund"})
+    ).status_code == 403
+    assert (await staff.get(shop.url("products/new"))).status_code == 403
+    assert (await staff.submit(shop.url("products"), {"name": "Sneaky"})).status_code == 403
+
+    # Saving the same choice again changes nothing and records nothing.
+    again = await shop.owner.client.post(
+        shop.url(f"members/{staff_id}/permissions"),
+        data={"_csrf_token": shop.owner.token, "permissions": chosen},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE store_id = $1", shop.id) == audited + 1
+
+
+async def test_bad_permission_changes_are_refused_and_change_nothing(shop: Any, db: asyncpg.Connection) -> None:
+    owner_id = await db.fetchval("SELECT id FROM users WHERE email = 'owner@alpha.test'")
+    before = await db.fetchval("SELECT permissions FROM store_members WHERE user_id = $1", owner_id)
+    everything_but_members = [name for name in ALL_PERMISSIONS if name != "members:manage"]
+    last_owner = await shop.owner.client.post(
+        shop.url(f"members/{owner_id}/permissions"),
+        data={"_csrf_token": shop.owner.token, "permissions": everything_but_members},
+        follow_redirects=False,
+    )
+    assert last_owner.status_code == 422, last_owner.text
+    assert 'id="perm-members:manage-error"' in last_owner.text
+    assert 'aria-describedby="perm-members:manage-error"' in last_owner.text
+    assert 'value="members:manage" aria-invalid="true"' in last_owner.text, "the form keeps what was submitted"
+    unknown = await shop.owner.client.post(
+        shop.url(f"members/{owner_id}/permissions"),
+        data={"_csrf_token": shop.owner.token, "permissions": [*ALL_PERMISSIONS, "bogus:power"]},
+        follow_redirects=False,
+    )
+    assert unknown.status_code == 422
+    assert "unknown permissions: bogus:power" in unknown.text
+    assert await db.fetchval("SELECT permissions FROM store_members WHERE user_id = $1", owner_id) == before
+    stranger = await shop.owner.get(shop.url(f"members/{uuid.uuid4()}"))
+    assert stranger.status_code == 404
+    nobody = await shop.owner.submit(shop.url(f"members/{uuid.uuid4()}/permissions"), {"permissions": "orders:read"})
+    assert nobody.status_code == 404
 
 
 async def test_tokens_are_created_shown_once_and_revoked(shop: Any, db: asyncpg.Connection) -> None:

@@ -16,9 +16,9 @@ from tenantcommerce.auth import api_tokens, members
 from tenantcommerce.auth.admin_controllers import request_id
 from tenantcommerce.auth.audit_log import list_entries
 from tenantcommerce.auth.guards import permissions_in_store, principal_of, requires
-from tenantcommerce.auth.permissions import PERMISSIONS, ROLES
+from tenantcommerce.auth.permissions import PERMISSIONS, ROLE_PERMISSIONS, ROLES
 from tenantcommerce.auth.principal import Principal
-from tenantcommerce.errors import AuthenticationRequired, TenantCommerceError
+from tenantcommerce.errors import AuthenticationRequired, NotFound, TenantCommerceError
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import current_store
 from tenantcommerce.web.admin.pages import (
@@ -39,6 +39,7 @@ NOTICES = {
     "invitation-revoked": "Invitation revoked.",
     "role-changed": "Role changed.",
     "removed": "Member removed.",
+    "permissions-changed": "Permissions saved.",
     "revoked": "Token revoked.",
 }
 
@@ -146,6 +147,77 @@ class MembersPagesController(Controller):
             return await self._page(request, runtime, form=f"member-{user_id}", errors=errors, status=exc.status_code)
         return see_other(f"/admin/{current_store().slug}/members?notice=role-changed")
 
+    @get("/{user_id:uuid}", guards=[requires("members:read")])
+    async def member(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        user_id: FromPath[UUID],
+        notice: Notice = None,
+    ) -> Response[str]:
+        """One member: the role's permissions and the overrides that add or take away some."""
+        return await self._member_page(request, runtime, user_id, notice=notice)
+
+    async def _member_page(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: Runtime,
+        user_id: UUID,
+        *,
+        chosen: list[str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str | None = None,
+        status: int = 200,
+    ) -> Response[str]:
+        context = await store_page(request, runtime, "members")
+        async with runtime.database.session() as session:
+            person = next((row for row in await members.list_members(session) if row.user_id == user_id), None)
+        if person is None:
+            raise NotFound("this person is not a member of the store")
+        return html(
+            request,
+            "member.html",
+            {
+                **context,
+                "person": person,
+                "all_permissions": PERMISSIONS,
+                "from_role": ROLE_PERMISSIONS.get(person.role, frozenset()),
+                "chosen": chosen if chosen is not None else person.permissions,
+                "errors": errors or {},
+                "notice": NOTICES.get(notice or ""),
+            },
+            status=status,
+        )
+
+    @post("/{user_id:uuid}/permissions", guards=[requires("members:manage")])
+    async def change_permissions(
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], user_id: FromPath[UUID]
+    ) -> Response[Any]:
+        """Save the member's permissions as overrides of the role: each ticked one the role lacks is added, each
+        unticked one the role has is taken away (the JSON API's ``permissions`` map)."""
+        form = await request.form()
+        chosen = [str(value) for value in form.getall("permissions", []) if isinstance(value, str)]
+        try:
+            async with runtime.database.session() as session:
+                person = next((row for row in await members.list_members(session) if row.user_id == user_id), None)
+                if person is None:
+                    raise NotFound("this person is not a member of the store")
+                overrides = overrides_for(person.role, chosen)
+                if overrides != person.overrides:
+                    data = convert({"permissions": overrides}, members.MemberUpdate)
+                    await members.update_member(
+                        session, _principal(request), user_id, data, request_id=request_id(request)
+                    )
+        except TenantCommerceError as exc:
+            if exc.status_code == 404:
+                raise
+            errors = {item.field.removeprefix("permissions."): item.message for item in exc.errors}
+            errors[""] = exc.detail
+            return await self._member_page(
+                request, runtime, user_id, chosen=chosen, errors=errors, status=exc.status_code
+            )
+        return see_other(f"/admin/{current_store().slug}/members/{user_id}?notice=permissions-changed")
+
     @post("/{user_id:uuid}/remove", guards=[requires("members:manage")])
     async def remove(
         self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime], user_id: FromPath[UUID]
@@ -159,6 +231,16 @@ class MembersPagesController(Controller):
             errors = {f"{user_id}": message for message in field_messages(exc, ()).values()}
             return await self._page(request, runtime, form=f"member-{user_id}", errors=errors, status=exc.status_code)
         return see_other(f"/admin/{current_store().slug}/members?notice=removed")
+
+
+def overrides_for(role: str, chosen: list[str]) -> dict[str, bool]:
+    """The overrides that give a member of ``role`` exactly the ``chosen`` permissions (unknown names are kept, so the
+    service refuses them by name)."""
+    defaults = ROLE_PERMISSIONS.get(role, frozenset())
+    wanted = set(chosen)
+    overrides = dict.fromkeys(sorted(wanted - defaults), True)
+    overrides.update(dict.fromkeys(sorted(defaults - wanted), False))
+    return overrides
 
 
 class TokensPagesController(Controller):
