@@ -167,6 +167,86 @@ async def test_upload_and_remove_an_image(shop: Any, db: asyncpg.Connection) -> 
     assert await db.fetchval("SELECT count(*) FROM product_media WHERE product_id = $1", product_id) == 0
 
 
+async def upload_png(shop: Any, product_id: Any, alt: str) -> None:
+    response = await shop.owner.client.post(
+        shop.url(f"products/{product_id}/images"),
+        data={"_csrf_token": shop.owner.token, "alt": alt},
+        files={"file": ("shirt.png", PNG, "image/png")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+async def test_images_get_alt_text_order_and_variant_later(shop: Any, db: asyncpg.Connection) -> None:
+    product_id = shop.products[0]
+    await shop.owner.get(shop.url(f"products/{product_id}"))
+    for alt in ("front", "back"):
+        await upload_png(shop, product_id, alt)
+    rows = await db.fetch(
+        "SELECT id, alt, position FROM product_media WHERE product_id = $1 ORDER BY position, id", product_id
+    )
+    assert [(row["alt"], row["position"]) for row in rows] == [("front", 0), ("back", 1)]
+    front, back = rows[0]["id"], rows[1]["id"]
+    small = await db.fetchval(
+        "SELECT id FROM product_variants WHERE product_id = $1 ORDER BY position LIMIT 1", product_id
+    )
+    page = await shop.owner.get(shop.url(f"products/{product_id}"))
+    assert f'action="/admin/{shop.slug}/products/{product_id}/images/{back}"' in page.text
+    assert f'<option value="{small}">' in page.text
+
+    saved = await shop.owner.submit(
+        shop.url(f"products/{product_id}/images/{back}"),
+        {"alt": "The back, small", "position": "0", "variant_id": str(small)},
+    )
+    assert saved.status_code == 303, saved.text
+    await shop.owner.submit(
+        shop.url(f"products/{product_id}/images/{front}"), {"alt": "front", "position": "5", "variant_id": ""}
+    )
+    rows = await db.fetch(
+        "SELECT alt, position, variant_id FROM product_media WHERE product_id = $1 ORDER BY position, id", product_id
+    )
+    assert [tuple(row) for row in rows] == [("The back, small", 0, small), ("front", 5, None)]
+    shown = await shop.owner.get(saved.headers["location"])
+    assert "Image saved." in shown.text
+    assert f'<option value="{small}" selected>' in shown.text
+    # The storefront shows them in the new order, the back tied to its variant.
+    product_slug = await db.fetchval("SELECT slug FROM products WHERE id = $1", product_id)
+    public = await shop.owner.client.get(f"/api/storefront/{shop.slug}/products/{product_slug}")
+    assert [(item["alt"], item["variant_id"]) for item in public.json()["media"]] == [
+        ("The back, small", str(small)),
+        ("front", None),
+    ]
+
+
+async def test_bad_image_changes_are_shown_next_to_their_field_and_change_nothing(
+    shop: Any, db: asyncpg.Connection
+) -> None:
+    product_id, other_product = shop.products[0], shop.products[1]
+    await shop.owner.get(shop.url(f"products/{product_id}"))
+    await upload_png(shop, product_id, "front")
+    image = await db.fetchval("SELECT id FROM product_media WHERE product_id = $1", product_id)
+    foreign_variant = await db.fetchval("SELECT id FROM product_variants WHERE product_id = $1 LIMIT 1", other_product)
+    url = shop.url(f"products/{product_id}/images/{image}")
+    cases = [
+        ({"alt": "x", "position": "first", "variant_id": ""}, "position", 400),
+        ({"alt": "x", "position": "-1", "variant_id": ""}, "position", 400),
+        ({"alt": "x" * 301, "position": "0", "variant_id": ""}, "alt", 400),
+        ({"alt": "x", "position": "0", "variant_id": "not-a-uuid"}, "variant_id", 400),
+        ({"alt": "x", "position": "0", "variant_id": str(foreign_variant)}, "variant_id", 422),
+    ]
+    for fields, field, status in cases:
+        refused = await shop.owner.submit(url, fields)
+        assert refused.status_code == status, (fields, refused.text)
+        assert f'id="image-{image}-{field}-error"' in refused.text, (fields, field)
+        assert f'value="{fields["alt"]}"' in refused.text or field == "alt", "what was typed stays in the form"
+    row = await db.fetchrow("SELECT alt, position, variant_id FROM product_media WHERE id = $1", image)
+    assert tuple(row) == ("front", 0, None)
+    elsewhere = await shop.owner.submit(
+        shop.url(f"products/{other_product}/images/{image}"), {"alt": "x", "position": "0", "variant_id": ""}
+    )
+    assert elsewhere.status_code == 404, "an image is changed only through its own product"
+
+
 async def test_the_filter_form_as_a_browser_sends_it(shop: Any) -> None:
     page = await shop.owner.get(shop.url("products?q=product+1&status="))
     assert page.status_code == 200, page.text

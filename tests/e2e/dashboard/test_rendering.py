@@ -277,8 +277,17 @@ def test_product(count: int) -> None:
         variant = made.variants[0]
         failed = draw("product.html", {**context, "form": f"stock-{variant.id}", "errors": {"delta": "too many"}})
         assert f'id="stock-{variant.id}-delta-error"' in failed
+    assert html.count('name="position"') == count
+    if count:
+        image = images[0]
+        typed = {"alt": "typed", "position": "x", "variant_id": ""}
+        errors = {"position": "enter a whole number"}
+        failed_image = draw("product.html", {**context, "form": f"image-{image.id}", "values": typed, "errors": errors})
+        assert f'id="image-{image.id}-position-error"' in failed_image
+        assert 'value="typed"' in failed_image
     viewer = draw("product.html", {**context, "can": frozenset({"products:read"})})
     assert "<form" not in viewer.split("<main")[1]
+    assert viewer.count("&lt;photo") == 2 * count, "a reader sees each image's alt text (img and caption)"
 
 
 # --- customers, discounts, settings, plugins, members, tokens, audit ------------------------------------------------

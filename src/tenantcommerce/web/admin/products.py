@@ -16,7 +16,7 @@ from litestar.response import Response
 from tenantcommerce.auth.guards import principal_of, requires
 from tenantcommerce.catalog import admin, media
 from tenantcommerce.catalog.media_controllers import UPLOAD_BODY_CEILING, upload_within_limit
-from tenantcommerce.catalog.schemas import MediaUpload
+from tenantcommerce.catalog.schemas import MediaUpdate, MediaUpload
 from tenantcommerce.catalog.services import ProductInput, VariantInput
 from tenantcommerce.errors import FieldError, InputError, NotFound, TenantCommerceError
 from tenantcommerce.runtime import Runtime
@@ -39,6 +39,7 @@ PRODUCT_FIELDS = ("name", "slug", "description", "status")
 VARIANT_FIELDS = ("sku", "title", "price", "inventory", "weight_grams")
 STOCK_FIELDS = ("delta", "reason")
 IMAGE_FIELDS = ("file", "alt")
+IMAGE_EDIT_FIELDS = ("alt", "position", "variant_id")
 NEW_PRODUCT_FIELDS = PRODUCT_FIELDS + VARIANT_FIELDS
 NOTICES = {
     "created": "Product created.",
@@ -48,6 +49,7 @@ NOTICES = {
     "stock": "Stock adjusted.",
     "image-added": "Image added.",
     "image-removed": "Image removed.",
+    "image-saved": "Image saved.",
 }
 VARIANT_RENAMES = (
     {"price_minor": "price"}
@@ -330,6 +332,39 @@ class ProductImagesPagesController(Controller):
                 request, runtime, product_id, form="image", values=values, errors=errors, status=exc.status_code
             )
         return see_other(f"/admin/{context_slug(request)}/products/{product_id}?notice=image-added")
+
+    @post("/{media_id:uuid}", guards=[requires("products:write")])
+    async def edit(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        product_id: FromPath[UUID],
+        media_id: FromPath[UUID],
+    ) -> Response[Any]:
+        """Change an image's alt text, its place in the order (lowest first) and the variant it shows (none: the
+        product as a whole)."""
+        form = await form_data(request)
+        values = {name: form.get(name, "").strip() for name in IMAGE_EDIT_FIELDS}
+        try:
+            data = convert(
+                {
+                    "alt": values["alt"],
+                    "position": whole_number(values["position"], "position"),
+                    "variant_id": values["variant_id"] or None,
+                },
+                MediaUpdate,
+            )
+            async with runtime.database.session() as session:
+                await media.update(session, product_id, media_id, data)
+        except TenantCommerceError as exc:
+            if exc.status_code == 404:
+                raise
+            errors = field_messages(exc, IMAGE_EDIT_FIELDS)
+            return await _edit_page(
+                request, runtime, product_id, form=f"image-{media_id}", values=values, errors=errors,
+                status=exc.status_code,
+            )  # fmt: skip
+        return see_other(f"/admin/{context_slug(request)}/products/{product_id}?notice=image-saved")
 
     @post("/{media_id:uuid}/delete", guards=[requires("products:write")])
     async def remove(
