@@ -94,6 +94,23 @@ def test_the_orders_filter_form_searches(
     expect(page.get_by_role("link", name=f"#{placed_order.order_number}")).to_be_visible()
 
 
+def test_with_javascript_the_orders_list_filters_as_you_type(
+    live_server: Any, placed_order: Any, page: Page, sign_in: Callable[..., None]
+) -> None:
+    sign_in(page, OWNER)
+    page.goto(live_server.admin_url("alpha", "/orders"))
+    page.evaluate("() => { window.stillTheSamePage = true; }")
+    page.get_by_label("Search").fill("no-such-customer@example.com")
+    expect(page.get_by_text("No order matches these filters.")).to_be_visible()
+    page.get_by_label("Search").fill("guest-6@example.com")
+    expect(page.get_by_role("link", name=f"#{placed_order.order_number}")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/admin/alpha/orders\?q=guest-6%40example\.com"))
+    assert page.evaluate("() => window.stillTheSamePage") is True, "htmx replaced the list, not the page"
+    page.get_by_label("Status").select_option("cancelled")
+    expect(page.get_by_text("No order matches these filters.")).to_be_visible()
+    assert page.evaluate("() => window.stillTheSamePage") is True
+
+
 def test_a_staff_member_sees_no_settings(
     live_server: Any,
     placed_order: Any,
