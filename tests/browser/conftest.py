@@ -39,7 +39,6 @@ from uuid import UUID
 import asyncpg
 import pytest
 import uvicorn
-from argon2 import PasswordHasher
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from tenantcommerce_shipping_rates.rates import RateInput
 from tenantcommerce_shipping_rates.storage import create_rate as create_shipping_rate
@@ -54,6 +53,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.context import use_store
 from tenantcommerce.testing import TestDatabase
 from tenantcommerce.testing.accounts import TEST_PASSWORD
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 from tenantcommerce.testing.payments import TestCardGateway, TestCardPayments
 from tenantcommerce.testing.plugin import settings_for_url
 from tenantcommerce.testing.plugins import enable_plugin
@@ -181,7 +181,7 @@ class LiveServer:
 
 @functools.cache
 def password_hash() -> str:
-    return PasswordHasher().hash(TEST_PASSWORD)
+    return kit_password_hash(TEST_PASSWORD)
 
 
 async def make_shop(database: Database, store: StoreFixture) -> None:

@@ -411,13 +411,13 @@ async def test_a_success_after_expiry_takes_the_stock_again_or_is_refunded_and_f
 
 
 async def _owner_browser(shop: Shop, admin: asyncpg.Connection, new_browser: Any) -> tuple[Any, dict[str, str]]:
-    from argon2 import PasswordHasher
     from tenantcommerce.testing.accounts import TEST_PASSWORD, csrf_headers, sign_in
+    from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 
     await admin.execute(
         "UPDATE users SET password_hash = $2 WHERE email = $1",
         f"owner@{shop.store.slug}.test",
-        PasswordHasher().hash(TEST_PASSWORD),
+        kit_password_hash(TEST_PASSWORD),
     )
     browser = new_browser()
     signed_in = await sign_in(browser, f"owner@{shop.store.slug}.test")

@@ -12,6 +12,14 @@ TEST_PASSWORD = "correct horse battery"  # noqa: S105 (a test value)
 """A password every rule accepts."""
 
 
+def password_hash(password: str = TEST_PASSWORD) -> str:
+    """A hash of ``password`` as the app stores it (made with the run's parameters: cheap under the kit), for tests
+    that insert users directly."""
+    from tenantcommerce.auth.passwords import hash_password_now
+
+    return hash_password_now(password)
+
+
 class _Response(Protocol):
     status_code: int
     text: str

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from tenantcommerce.db.database import Database
     from tenantcommerce.plugins.host import PluginInfo
     from tenantcommerce.settings import Settings
-    from tenantcommerce.testing.postgres import TestDatabase, TestServer
+    from tenantcommerce.testing.postgres import ClonePool, TestDatabase, TestServer
     from tenantcommerce.testing.stores import TwoStores
 
 TEST_METRICS_TOKEN = "test-metrics-token-0123456789"  # noqa: S105 (a test value)
@@ -55,6 +55,27 @@ def settings_for_url(url: URL, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings.from_env({}, **values)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Cheap password hashing for the run (``production_password_hashing`` restores the real cost for a test)."""
+    from argon2 import profiles
+
+    from tenantcommerce.auth.passwords import use_hash_parameters
+
+    use_hash_parameters(profiles.CHEAPEST)
+
+
+@pytest.fixture
+def production_password_hashing() -> Iterator[None]:
+    """Hash with :data:`tenantcommerce.auth.passwords.PRODUCTION_PARAMETERS` during the test (for timing tests)."""
+    from tenantcommerce.auth.passwords import PRODUCTION_PARAMETERS, use_hash_parameters
+
+    previous = use_hash_parameters(PRODUCTION_PARAMETERS)
+    try:
+        yield
+    finally:
+        use_hash_parameters(previous)
 
 
 @pytest.fixture(scope="session")
@@ -81,12 +102,24 @@ def tc_template_database(tc_postgres_server: TestServer) -> Iterator[str]:
         asyncio.run(drop(tc_postgres_server, name))
 
 
-@pytest.fixture
-def postgres(tc_postgres_server: TestServer, tc_template_database: str) -> Iterator[TestDatabase]:
-    """A database of this test's own: migrated, with the production roles, dropped afterwards."""
-    from tenantcommerce.testing.postgres import TestDatabase, clone, drop
+@pytest.fixture(scope="session")
+def tc_clone_pool(tc_postgres_server: TestServer, tc_template_database: str) -> Iterator[ClonePool]:
+    """Template clones made ahead on a thread of their own (:class:`~tenantcommerce.testing.postgres.ClonePool`)."""
+    from tenantcommerce.testing.postgres import ClonePool
 
-    name = asyncio.run(clone(tc_postgres_server, tc_template_database))
+    pool = ClonePool(tc_postgres_server, tc_template_database)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def postgres(tc_postgres_server: TestServer, tc_clone_pool: ClonePool) -> Iterator[TestDatabase]:
+    """A database of this test's own: migrated, with the production roles, dropped afterwards."""
+    from tenantcommerce.testing.postgres import TestDatabase
+
+    name = tc_clone_pool.take()
     try:
         yield TestDatabase(
             server=tc_postgres_server,
@@ -94,7 +127,7 @@ def postgres(tc_postgres_server: TestServer, tc_template_database: str) -> Itera
             settings=settings_for_url(tc_postgres_server.database_url(name)),
         )
     finally:
-        asyncio.run(drop(tc_postgres_server, name))
+        tc_clone_pool.give_back(name)
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import concurrent.futures
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,3 +119,50 @@ async def clone(server: TestServer, template: str) -> str:
 async def drop(server: TestServer, name: str) -> None:
     """Drop a database the kit made."""
     await admin.drop_database(server.url, name)
+
+
+class ClonePool:
+    """Clones of the template made ahead of the tests that take them, and dropped after them, on a thread of their
+    own: copying a migrated database costs Postgres about 0.45 s, which then overlaps the previous test instead of
+    adding to it. Each test still gets a database nobody used before.
+
+    Args:
+        server: the server of the run.
+        template: the migrated template's name.
+        ahead: how many clones wait ready.
+    """
+
+    def __init__(self, server: TestServer, template: str, ahead: int = 2) -> None:
+        self._server = server
+        self._template = template
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="tc-clones")
+        self._ready: collections.deque[concurrent.futures.Future[str]] = collections.deque(
+            self._executor.submit(self._make) for _ in range(ahead)
+        )
+        self._drops: list[concurrent.futures.Future[None]] = []
+
+    def _make(self) -> str:
+        return asyncio.run(clone(self._server, self._template))
+
+    def _drop(self, name: str) -> None:
+        asyncio.run(drop(self._server, name))
+
+    def take(self) -> str:
+        """A fresh clone (waits for it if it is not made yet); the next one starts at once."""
+        future = self._ready.popleft()
+        self._ready.append(self._executor.submit(self._make))
+        return future.result()
+
+    def give_back(self, name: str) -> None:
+        """Drop ``name`` in the background (a failure surfaces at :meth:`close`)."""
+        self._drops = [done for done in self._drops if not done.done() or done.exception() is not None]
+        self._drops.append(self._executor.submit(self._drop, name))
+
+    def close(self) -> None:
+        """Drop the clones nobody took, wait for every drop, stop the thread; raise the first drop that failed."""
+        for future in self._ready:
+            if future.exception() is None:  # a clone that failed to be made has nothing to drop
+                self.give_back(future.result())
+        self._executor.shutdown(wait=True)
+        for done in self._drops:
+            done.result()

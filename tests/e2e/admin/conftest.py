@@ -23,7 +23,6 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -31,6 +30,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.testing import TestDatabase
 from tenantcommerce.testing.accounts import TEST_PASSWORD as PASSWORD
 from tenantcommerce.testing.accounts import csrf_headers as get_csrf_headers
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 from tenantcommerce.testing.accounts import sign_in as do_login
 from tenantcommerce.testing.accounts import sign_up_and_in as do_sign_up_and_in
 
@@ -59,7 +59,7 @@ STORE_TABLES = (
 @functools.cache
 def password_hash() -> str:
     """An argon2id hash of :data:`PASSWORD` with the library defaults (what the app would store)."""
-    return PasswordHasher().hash(PASSWORD)
+    return kit_password_hash(PASSWORD)
 
 
 @pytest.fixture

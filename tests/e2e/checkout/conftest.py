@@ -23,7 +23,6 @@ import httpx
 import msgspec
 import pytest
 import pytest_asyncio
-from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from tenantcommerce_shipping_rates.rates import RateInput
@@ -50,6 +49,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.context import StoreContext, use_store
 from tenantcommerce.testing import TestDatabase
 from tenantcommerce.testing.accounts import TEST_PASSWORD, csrf_headers, customer_register
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 from tenantcommerce.testing.accounts import sign_in as platform_sign_in
 from tenantcommerce.testing.plugins import enable_plugin
 from tenantcommerce.testing.stores import StoreFixture, TwoStores
@@ -352,7 +352,7 @@ def customer(
 @functools.cache
 def password_hash() -> str:
     """An argon2 hash of :data:`TEST_PASSWORD` (computed once per run)."""
-    return PasswordHasher().hash(TEST_PASSWORD)
+    return kit_password_hash(TEST_PASSWORD)
 
 
 @dataclass

@@ -18,7 +18,6 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -26,6 +25,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.testing import TestDatabase
 from tenantcommerce.testing.accounts import TEST_PASSWORD
 from tenantcommerce.testing.accounts import csrf_headers as get_csrf_headers
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 from tenantcommerce.testing.accounts import sign_in as do_login
 
 DISCOUNT_TABLES = ("discounts", "discount_redemptions", "audit_log")
@@ -34,7 +34,7 @@ DISCOUNT_TABLES = ("discounts", "discount_redemptions", "audit_log")
 
 @functools.cache
 def password_hash() -> str:
-    return PasswordHasher().hash(TEST_PASSWORD)
+    return kit_password_hash(TEST_PASSWORD)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ import asyncpg
 import httpx
 import msgspec
 import pytest
-from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -29,6 +28,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.testing import TestDatabase
 from tenantcommerce.testing.accounts import TEST_PASSWORD as PASSWORD
 from tenantcommerce.testing.accounts import csrf_headers
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 from tenantcommerce.testing.accounts import sign_in as do_login
 
 MAX_BYTES = 4096
@@ -114,7 +114,7 @@ def tc_settings(postgres: TestDatabase, media_dir: Path) -> Settings:
 
 @functools.cache
 def password_hash() -> str:
-    return PasswordHasher().hash(PASSWORD)
+    return kit_password_hash(PASSWORD)
 
 
 @dataclass

@@ -24,7 +24,6 @@ import httpx
 import msgspec
 import pytest
 import pytest_asyncio
-from argon2 import PasswordHasher
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from tenantcommerce_manual_payments.gateways import BankTransferGateway, CashOnDeliveryGateway
@@ -47,6 +46,7 @@ from tenantcommerce.settings import Settings
 from tenantcommerce.tenancy.context import StoreContext
 from tenantcommerce.testing import TestDatabase
 from tenantcommerce.testing.accounts import TEST_PASSWORD, csrf_headers, sign_in
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 from tenantcommerce.testing.plugins import enable_plugin, plugin_context, store_context
 from tenantcommerce.testing.stores import make_store
 
@@ -65,7 +65,7 @@ PLUGIN_TIMEOUT = 1.0
 
 @functools.cache
 def password_hash() -> str:
-    return PasswordHasher().hash(TEST_PASSWORD)
+    return kit_password_hash(TEST_PASSWORD)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
-
 from tenantcommerce.testing.accounts import TEST_PASSWORD, sign_in
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 
 
 async def test_two_stores_on_different_themes_render_side_by_side(client, two_stores, midnight, text) -> None:
@@ -62,7 +61,7 @@ async def test_theme_static_files_are_long_cached_when_versioned(client, two_sto
 
 
 async def test_appearance_settings_are_validated_and_shown(client, two_stores, admin_conn) -> None:
-    hashed = PasswordHasher().hash(TEST_PASSWORD)
+    hashed = kit_password_hash(TEST_PASSWORD)
     await admin_conn.execute("UPDATE users SET password_hash = $2 WHERE email = $1", "owner@alpha.test", hashed)
     signed_in = await sign_in(client, "owner@alpha.test")
     assert signed_in.status_code == 200, signed_in.text

@@ -18,7 +18,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 import pytest
-from argon2 import PasswordHasher
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
@@ -31,6 +30,7 @@ from tenantcommerce.plugins.types import CheckoutRejection, CheckoutSummary, Sto
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import StoreContext, current_store
 from tenantcommerce.testing.accounts import TEST_PASSWORD, csrf_headers, sign_in
+from tenantcommerce.testing.accounts import password_hash as kit_password_hash
 
 GREETER = "e2e-greeter"
 WATCHER = "e2e-watcher"
@@ -185,7 +185,7 @@ def browser(app: Litestar, client: AsyncTestClient[Litestar]) -> Callable[[], As
 @functools.cache
 def password_hash() -> str:
     """An argon2 hash of the test password, computed once per run (what registration would store)."""
-    return PasswordHasher().hash(TEST_PASSWORD)
+    return kit_password_hash(TEST_PASSWORD)
 
 
 @pytest.fixture
