@@ -262,6 +262,16 @@ async def _member(session: AsyncSession, user_id: UUID) -> tuple[StoreMember, Us
     return row[0], row[1]
 
 
+async def get_member(session: AsyncSession, user_id: UUID) -> MemberOut:
+    """One member of the store in context.
+
+    Raises:
+        NotFound: ``user_id`` is not a member of this store.
+    """
+    member, user = await _member(session, user_id)
+    return _member_out(member, user)
+
+
 async def update_member(
     session: AsyncSession, principal: Principal, user_id: UUID, data: MemberUpdate, *, request_id: str | None
 ) -> MemberOut:

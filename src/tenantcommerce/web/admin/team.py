@@ -18,7 +18,7 @@ from tenantcommerce.auth.audit_log import list_entries
 from tenantcommerce.auth.guards import permissions_in_store, principal_of, requires
 from tenantcommerce.auth.permissions import PERMISSIONS, ROLE_PERMISSIONS, ROLES
 from tenantcommerce.auth.principal import Principal
-from tenantcommerce.errors import AuthenticationRequired, NotFound, TenantCommerceError
+from tenantcommerce.errors import AuthenticationRequired, TenantCommerceError
 from tenantcommerce.runtime import Runtime
 from tenantcommerce.tenancy.context import current_store
 from tenantcommerce.web.admin.pages import (
@@ -171,9 +171,7 @@ class MembersPagesController(Controller):
     ) -> Response[str]:
         context = await store_page(request, runtime, "members")
         async with runtime.database.session() as session:
-            person = next((row for row in await members.list_members(session) if row.user_id == user_id), None)
-        if person is None:
-            raise NotFound("this person is not a member of the store")
+            person = await members.get_member(session, user_id)
         return html(
             request,
             "member.html",
@@ -199,9 +197,7 @@ class MembersPagesController(Controller):
         chosen = [str(value) for value in form.getall("permissions", []) if isinstance(value, str)]
         try:
             async with runtime.database.session() as session:
-                person = next((row for row in await members.list_members(session) if row.user_id == user_id), None)
-                if person is None:
-                    raise NotFound("this person is not a member of the store")
+                person = await members.get_member(session, user_id)
                 overrides = overrides_for(person.role, chosen)
                 if overrides != person.overrides:
                     data = convert({"permissions": overrides}, members.MemberUpdate)
