@@ -112,8 +112,11 @@ class MembersController(Controller):
         """Change a member's role or permission overrides (owners only for owners; never the last owner)."""
         principal = principal_of(request)
         assert principal is not None
+        granted = await permissions_in_store(request)
         async with runtime.database.session() as session:
-            return await members.update_member(session, principal, user_id, data, request_id=request_id(request))
+            return await members.update_member(
+                session, principal, user_id, data, granted=granted, request_id=request_id(request)
+            )
 
     @delete(
         "/{user_id:uuid}",
@@ -149,10 +152,11 @@ class MembersController(Controller):
         """Invite someone by e-mail; the single-use token goes by mail and expires in 7 days."""
         principal = principal_of(request)
         assert principal is not None
+        granted = await permissions_in_store(request)
         async with runtime.database.session() as session:
             return await members.invite(
-                session, runtime.mailer, principal, data, accept_url=runtime.settings.effective_public_url,
-                request_id=request_id(request),
+                session, runtime.mailer, principal, data, granted=granted,
+                accept_url=runtime.settings.effective_public_url, request_id=request_id(request),
             )  # fmt: skip
 
     @delete(

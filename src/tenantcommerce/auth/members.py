@@ -7,6 +7,7 @@ can be neither removed nor demoted (checked with the store's owner rows locked, 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import UUID
 
@@ -103,6 +104,17 @@ async def _require_owner_for(session: AsyncSession, principal: Principal, what: 
         raise PermissionDenied(f"only an owner can {what}")
 
 
+def _check_within_granted(granted: frozenset[str], gained: Iterable[tuple[str, str]]) -> None:
+    """Refuse giving anyone a permission the caller does not hold (``gained``: pairs of permission and the field that
+    gives it); taking permissions away is always allowed."""
+    beyond = sorted({(name, field) for name, field in gained if name not in granted})
+    if beyond:
+        raise BusinessRuleError(
+            "you can give only permissions you hold yourself: " + ", ".join(sorted({name for name, _ in beyond})),
+            errors=[FieldError(field, f"you do not hold {name!r}") for name, field in beyond],
+        )
+
+
 async def list_members(session: AsyncSession) -> list[MemberOut]:
     """The store's staff, by e-mail."""
     rows = await session.execute(
@@ -115,14 +127,16 @@ async def list_members(session: AsyncSession) -> list[MemberOut]:
 
 
 async def invite(
-    session: AsyncSession, mailer: Mailer, principal: Principal, data: InvitationInput, *, accept_url: str,
-    request_id: str | None,
+    session: AsyncSession, mailer: Mailer, principal: Principal, data: InvitationInput, *, granted: frozenset[str],
+    accept_url: str, request_id: str | None,
 ) -> InvitationOut:  # fmt: skip
-    """Invite ``data.email`` to the store's staff; the single-use token goes by mail only."""
+    """Invite ``data.email`` to the store's staff; the single-use token goes by mail only. The role may give only
+    permissions the inviter holds (``granted``)."""
     store = current_store()
     email = data.email.strip().lower()
     if data.role == "owner":
         await _require_owner_for(session, principal, "invite an owner")
+    _check_within_granted(granted, ((name, "role") for name in permissions_for(data.role)))
     already = await session.scalar(
         select(StoreMember.id)
         .join(User, User.id == StoreMember.user_id)
@@ -273,11 +287,29 @@ async def get_member(session: AsyncSession, user_id: UUID) -> MemberOut:
 
 
 async def update_member(
-    session: AsyncSession, principal: Principal, user_id: UUID, data: MemberUpdate, *, request_id: str | None
+    session: AsyncSession,
+    principal: Principal,
+    user_id: UUID,
+    data: MemberUpdate,
+    *,
+    granted: frozenset[str],
+    request_id: str | None,
 ) -> MemberOut:
-    """Change a member's role or permission overrides."""
+    """Change a member's role or permission overrides. What the member gains must be within what the caller holds
+    (``granted``): nobody hands out, to others or to themselves, a permission they lack."""
     owners = await _locked_owners(session)
     member, user = await _member(session, user_id)
+    before = permissions_for(member.role, member.permissions)
+    role = member.role if data.role is msgspec.UNSET else data.role
+    overrides = member.permissions if data.permissions is msgspec.UNSET else data.permissions
+    explicit = set() if data.permissions is msgspec.UNSET else set(data.permissions)
+    _check_within_granted(
+        granted,
+        (
+            (name, f"permissions.{name}" if name in explicit else "role")
+            for name in permissions_for(role, overrides) - before
+        ),
+    )
     changes: dict[str, object] = {}
     if data.role is not msgspec.UNSET and data.role != member.role:
         if "owner" in (data.role, member.role):

@@ -250,6 +250,41 @@ async def test_an_admin_cannot_make_change_or_remove_owners(ann, sam, eve, store
     problem(await sam.get(f"{SHOP}/products"), 404)  # gone: as if the store's admin did not exist
 
 
+async def test_nobody_gives_a_permission_they_do_not_hold(ann, sam, staff, store_snapshot, changed, problem) -> None:
+    """A staff member trusted with ``members:manage`` manages staff, but cannot hand out (to others or to themselves)
+    any permission they lack: not by override, not by a role, not by an invitation."""
+    granted = await ann.patch(f"{MEMBERS}/{sam.user_id}", {"permissions": {"members:manage": True}})
+    assert granted.status_code == 200, granted.text
+    vic = await staff("vic@mem.test", ann.store_id, "staff")
+    before = await store_snapshot(ann.store_id)
+    refused = [
+        (f"{MEMBERS}/{sam.user_id}", {"permissions": {"members:manage": True, "settings:write": True}},
+         ["permissions.settings:write"]),
+        (f"{MEMBERS}/{sam.user_id}", {"role": "admin"}, None),
+        (f"{MEMBERS}/{vic.user_id}", {"role": "admin"}, None),
+        (f"{MEMBERS}/{vic.user_id}", {"permissions": {"orders:refund": True}}, ["permissions.orders:refund"]),
+    ]  # fmt: skip
+    for path, body, fields in refused:
+        answer = problem(await sam.patch(path, body), 422)
+        assert "you can give only permissions you hold" in answer["detail"], (body, answer)
+        assert set(fields_of(answer)) == set(fields or ["role"]), (body, answer)
+    answer = problem(await sam.post(INVITATIONS, {"email": "admin@mem.test", "role": "admin"}), 422)
+    assert set(fields_of(answer)) == {"role"}
+    assert changed(before, await store_snapshot(ann.store_id)) == []
+
+    # Within what sam holds, and taking away, are fine.
+    taken = await sam.patch(f"{MEMBERS}/{vic.user_id}", {"permissions": {"orders:fulfill": False}})
+    assert taken.status_code == 200, taken.text
+    assert "orders:fulfill" not in taken.json()["permissions"]
+    given_back = await sam.patch(f"{MEMBERS}/{vic.user_id}", {"permissions": {}})
+    assert "orders:fulfill" in given_back.json()["permissions"]
+    for role in ("staff", "viewer"):
+        invited = await sam.post(INVITATIONS, {"email": f"{role}@mem.test", "role": role})
+        assert invited.status_code in (200, 201), invited.text
+    # The owner holds everything, so the owner may.
+    assert (await ann.patch(f"{MEMBERS}/{vic.user_id}", {"role": "admin"})).status_code == 200
+
+
 async def test_the_last_owner_can_be_neither_demoted_nor_removed(ann, store_snapshot, changed, problem) -> None:
     before = await store_snapshot(ann.store_id)
     for role in ("admin", "staff", "viewer"):

@@ -198,3 +198,21 @@ async def test_customers_with_their_orders(shop: Any, db: asyncpg.Connection) ->
     assert "ada@example.com" not in found.text
     orders = await shop.owner.get(shop.url("orders"), params={"customer_id": str(ada)})
     assert "2 orders of one customer" in orders.text
+
+
+async def test_a_manager_without_a_permission_cannot_tick_it_for_anyone(
+    shop: Any, member: Callable[..., Awaitable[Any]], db: asyncpg.Connection
+) -> None:
+    manager = await member(shop.id, "lead@alpha.test", "staff", {"members:manage": True, "members:read": True})
+    lead_id = await db.fetchval("SELECT id FROM users WHERE email = 'lead@alpha.test'")
+    before = await db.fetchval("SELECT permissions FROM store_members WHERE user_id = $1", lead_id)
+    chosen = [*STAFF_DEFAULTS, "members:manage", "members:read", "settings:write"]
+    refused = await manager.client.post(
+        shop.url(f"members/{lead_id}/permissions"),
+        data={"_csrf_token": manager.token, "permissions": chosen},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422, refused.text
+    assert 'id="perm-settings:write-error"' in refused.text
+    assert "you do not hold" in refused.text
+    assert await db.fetchval("SELECT permissions FROM store_members WHERE user_id = $1", lead_id) == before

@@ -107,9 +107,10 @@ class MembersPagesController(Controller):
             data = convert(
                 {"email": form.get("email", "").strip(), "role": form.get("role", "")}, members.InvitationInput
             )
+            granted = await permissions_in_store(request)
             async with runtime.database.session() as session:
                 await members.invite(
-                    session, runtime.mailer, _principal(request), data,
+                    session, runtime.mailer, _principal(request), data, granted=granted,
                     accept_url=runtime.settings.effective_public_url, request_id=request_id(request),
                 )  # fmt: skip
         except TenantCommerceError as exc:
@@ -140,8 +141,11 @@ class MembersPagesController(Controller):
         form = await form_data(request)
         try:
             data = convert({"role": form.get("role", "")}, members.MemberUpdate)
+            granted = await permissions_in_store(request)
             async with runtime.database.session() as session:
-                await members.update_member(session, _principal(request), user_id, data, request_id=request_id(request))
+                await members.update_member(
+                    session, _principal(request), user_id, data, granted=granted, request_id=request_id(request)
+                )
         except TenantCommerceError as exc:
             errors = {f"{user_id}": message for message in field_messages(exc, ()).values()}
             return await self._page(request, runtime, form=f"member-{user_id}", errors=errors, status=exc.status_code)
@@ -195,6 +199,7 @@ class MembersPagesController(Controller):
         unticked one the role has is taken away (the JSON API's ``permissions`` map)."""
         form = await request.form()
         chosen = [str(value) for value in form.getall("permissions", []) if isinstance(value, str)]
+        granted = await permissions_in_store(request)
         try:
             async with runtime.database.session() as session:
                 person = await members.get_member(session, user_id)
@@ -202,7 +207,7 @@ class MembersPagesController(Controller):
                 if overrides != person.overrides:
                     data = convert({"permissions": overrides}, members.MemberUpdate)
                     await members.update_member(
-                        session, _principal(request), user_id, data, request_id=request_id(request)
+                        session, _principal(request), user_id, data, granted=granted, request_id=request_id(request)
                     )
         except TenantCommerceError as exc:
             if exc.status_code == 404:
