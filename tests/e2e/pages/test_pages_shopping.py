@@ -4,7 +4,7 @@ customer sign-in and history; service errors come back next to their fields."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 import pytest
@@ -352,3 +352,36 @@ async def test_a_forged_test_card_webhook_is_400_and_places_nothing(
     assert await admin_conn.fetchval("SELECT count(*) FROM orders WHERE store_id = $1", shop.a.id) == 0
     assert await admin_conn.fetchval("SELECT count(*) FROM payment_events WHERE store_id = $1", shop.a.id) == 0
     assert (await checkout_row(admin_conn, path))["status"] == "awaiting_payment"
+
+
+async def test_refund_and_dispute_events_of_another_gateway_leave_the_order_alone(
+    client, browser, shop, variant_of, browser_payments, admin_conn
+) -> None:
+    """A pending refund is settled, and an order flagged as disputed, only by events of the gateway that took the
+    payment, even when another gateway's event carries the same references."""
+    own, other = await browser_payments(shop.a, also=("other-pay",))
+    path, _ = await pay_in_the_browser(browser("alpha"), shop, variant_of)
+    checkout = await checkout_row(admin_conn, path)
+    assert await deliver(client, own, succeeded(own, checkout, shop.a.id)) == "applied"
+    order_id, payment_id = await admin_conn.fetchrow(
+        "SELECT o.id, p.id FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.checkout_id = $1",
+        UUID(checkout["id"]),
+    )
+    refund_id = uuid4()
+    await admin_conn.execute(
+        "INSERT INTO refunds (id, store_id, order_id, payment_id, amount_minor, currency, status, refund_ref)"
+        " VALUES ($1, $2, $3, $4, 100, 'EUR', 'pending', 're_pending')",
+        refund_id, shop.a.id, order_id, payment_id,
+    )  # fmt: skip
+    refs = {"store_id": shop.a.id, "payment_ref": own.payment_ref}
+    settled = PaymentEvent(event_id="evt_other_settled", kind="refund.succeeded", refund_ref="re_pending", **refs)
+    disputed = PaymentEvent(event_id="evt_other_dispute", kind="dispute.created", reason="fraudulent", **refs)
+    assert await deliver(client, other, settled) == "ignored"
+    assert await deliver(client, other, disputed) == "ignored"
+    assert await admin_conn.fetchval("SELECT status FROM refunds WHERE id = $1", refund_id) == "pending"
+    assert "disputed" not in await admin_conn.fetchval("SELECT flags::text FROM orders WHERE id = $1", order_id)
+
+    assert await deliver(client, own, msgspec.structs.replace(settled, event_id="evt_own_settled")) == "applied"
+    assert await deliver(client, own, msgspec.structs.replace(disputed, event_id="evt_own_dispute")) == "flagged"
+    assert await admin_conn.fetchval("SELECT status FROM refunds WHERE id = $1", refund_id) == "succeeded"
+    assert "disputed" in await admin_conn.fetchval("SELECT flags::text FROM orders WHERE id = $1", order_id)

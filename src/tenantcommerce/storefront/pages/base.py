@@ -148,6 +148,26 @@ async def cart_count(session: AsyncSession, request: Request[Any, Any, Any]) -> 
     return int(total or 0)
 
 
+def page_context(
+    request: Request[Any, Any, Any], look: StoreLook, theme: Theme, *, cart_count: int, customer: bool, csrf_token: str
+) -> dict[str, Any]:
+    """What every storefront template gets (docs/themes.md, "What every template gets"); a page adds its own."""
+    return {
+        "store": look,
+        "theme": theme,
+        "base": url_base(request),
+        "path": request.scope["path"],
+        "cart_count": cart_count,
+        "customer": customer,
+        "csrf_token": csrf_token,
+        "lang": "en",
+        "errors": {},
+        "form_error": None,
+        "values": {},
+        "notice": None,
+    }
+
+
 async def open_page(request: Request[Any, Any, Any], runtime: Runtime) -> Page:
     """The shared context of a storefront page of the store in context (kept on the request for the error page)."""
     store = current_store_or_none()
@@ -171,24 +191,15 @@ async def open_page(request: Request[Any, Any, Any], runtime: Runtime) -> Page:
         primary_color=settings.get("primary_color"),
         accent_color=settings.get("accent_color"),
     )
-    page = Page(
-        site=site,
-        theme=theme,
-        context={
-            "store": look,
-            "theme": theme,
-            "base": url_base(request),
-            "path": request.scope["path"],
-            "cart_count": count,
-            "customer": customer_user_id(request) is not None,
-            "csrf_token": csrf_token_of(request),
-            "lang": "en",
-            "errors": {},
-            "form_error": None,
-            "values": {},
-            "notice": None,
-        },
+    context = page_context(
+        request,
+        look,
+        theme,
+        cart_count=count,
+        customer=customer_user_id(request) is not None,
+        csrf_token=csrf_token_of(request),
     )
+    page = Page(site=site, theme=theme, context=context)
     request.state[PAGE_STATE_KEY] = page
     return page
 

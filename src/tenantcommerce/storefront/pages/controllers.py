@@ -51,6 +51,7 @@ from tenantcommerce.storefront.pages.base import (
     customer_user_id,
     form_errors,
     open_page,
+    page_context,
     url_base,
 )
 from tenantcommerce.tenancy.context import current_store, current_store_or_none
@@ -108,26 +109,9 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     theme = site.themes.registered.get(DEFAULT_THEME)
     if theme is None:
         raise exc
-    html = render(
-        site.env,
-        f"{DEFAULT_THEME}/error.html",
-        {
-            "store": StoreLook(slug=store.slug, name=store.name, currency=store.currency),
-            "theme": theme,
-            "base": url_base(request),
-            "path": request.scope["path"],
-            "cart_count": 0,
-            "customer": False,
-            "csrf_token": "",
-            "lang": "en",
-            "errors": {},
-            "form_error": None,
-            "values": {},
-            "notice": None,
-            "status": status_code,
-            "message": str(detail),
-        },
-    )
+    look = StoreLook(slug=store.slug, name=store.name, currency=store.currency)
+    context = page_context(request, look, theme, cart_count=0, customer=False, csrf_token="")
+    html = render(site.env, f"{DEFAULT_THEME}/error.html", {**context, "status": status_code, "message": str(detail)})
     return Response(
         html, media_type="text/html", status_code=status_code, headers={"Cache-Control": PAGE_CACHE_CONTROL}
     )
@@ -353,7 +337,7 @@ class StorefrontPages(Controller):
                     await checkouts.update_checkout(session, plugins, checkout, update)
                 await session.commit()
             if values.get("action") == "complete":
-                await self._complete(request, runtime, checkout_id)
+                await complete_checkout(runtime, request, checkout_id)
         except (TenantCommerceError, msgspec.ValidationError) as exc:
             failed = form_errors(exc)
             out = await self._describe(request, runtime, checkout_id)
@@ -363,11 +347,6 @@ class StorefrontPages(Controller):
         if values.get("action") == "complete":
             return page.redirect(f"/checkout/{checkout_id}/done")
         return page.redirect(f"/checkout/{checkout_id}")
-
-    @staticmethod
-    async def _complete(request: Request[Any, Any, Any], runtime: Runtime, checkout_id: UUID) -> None:
-        """What ``POST .../checkout/{id}/complete`` does: hold the stock, then pay through the store's gateway."""
-        await complete_checkout(runtime, request, checkout_id)
 
     @get("/checkout/{checkout_id:uuid}/done")
     async def confirmation(
@@ -399,11 +378,10 @@ class StorefrontPages(Controller):
     ) -> Response[str]:
         """What the waiting confirmation polls (htmx): 204 while the checkout awaits its payment; then 200 with
         ``HX-Redirect`` to the confirmation (and a link to it, for anything but htmx)."""
-        page = await open_page(request, runtime)
-        out = await self._describe(request, runtime, checkout_id)
+        out = await self._describe(request, runtime, checkout_id)  # polled every 2 s: no page context needed
         if out.status == "awaiting_payment":
             return Response("", status_code=204, headers={"Cache-Control": PAGE_CACHE_CONTROL})
-        done = f"{page.context['base']}/checkout/{checkout_id}/done"
+        done = f"{url_base(request)}/checkout/{checkout_id}/done"
         return Response(
             f'<a href="{done}">Your order</a>',
             media_type="text/html",

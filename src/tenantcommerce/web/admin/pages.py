@@ -204,8 +204,10 @@ def minor_units(value: str, currency: str, field: str) -> int:
     except (InvalidOperation, ArithmeticError):
         amount = Decimal("NaN")
     # A bounded size first: "1e999999" would take the worker tens of seconds to turn into an int.
+    exponent = amount.as_tuple().exponent  # an int for finite amounts ("n", "N" or "F" otherwise)
+    too_precise = not isinstance(exponent, int) or exponent < -digits
     too_large = amount.is_finite() and amount.adjusted() > MAX_AMOUNT_DIGITS
-    if not amount.is_finite() or too_large or amount.as_tuple().exponent < -digits:  # type: ignore[operator]
+    if not amount.is_finite() or too_large or too_precise:
         message = f"enter an amount such as {decimal_amount(1250, currency)}"
         raise InputError(f"{field}: {message}", errors=[FieldError(field, message)])
     return int(amount.scaleb(digits))
