@@ -61,9 +61,28 @@ async def _pending_refunds(session: AsyncSession, order_id: UUID) -> list[Refund
     return list(await session.scalars(query.execution_options(populate_existing=True)))
 
 
+def _left(order_left: int, payment_left: int, held: int) -> int:
+    """What may still go back: neither more than the payment nor than the order has left, less pending refunds."""
+    return max(0, min(payment_left, order_left) - held)
+
+
 def _left_to_refund(order: Order, payment: Payment, pending: Sequence[Refund]) -> int:
     held = sum(refund.amount_minor for refund in pending)
-    return max(0, min(payment.amount_minor - payment.refunded_minor, order.total_minor - order.refunded_minor) - held)
+    return _left(order.total_minor - order.refunded_minor, payment.amount_minor - payment.refunded_minor, held)
+
+
+def left_to_refund(order: OrderDetail) -> int:
+    """The most :func:`request_refund` would accept for ``order`` now (0 when its states allow no refund): for
+    forms that offer a refund."""
+    try:
+        states.check_can_refund(order.status, order.payment_status)
+    except Conflict:
+        return 0
+    if not order.payments:
+        return 0
+    payment = max(order.payments, key=lambda payment: (payment.created_at, payment.id))  # the one refunds go to
+    held = sum(refund.amount_minor for refund in order.refunds if refund.status == "pending")
+    return _left(order.total_minor - order.refunded_minor, payment.amount_minor - payment.refunded_minor, held)
 
 
 async def request_refund(runtime: Runtime, order_id: UUID, data: RefundInput, actor: Actor) -> OrderDetail:

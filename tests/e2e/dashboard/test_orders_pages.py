@@ -4,11 +4,14 @@ next to their fields; what a role may not do is not shown and is refused."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import pytest
+
+from tenantcommerce.web.rendering import money
 
 pytestmark = pytest.mark.asyncio
 
@@ -81,10 +84,32 @@ async def test_refund_within_and_beyond_what_was_paid(shop: Any, db: asyncpg.Con
     assert "Refund recorded." in page.text
     assert "scratched" in page.text
     assert "Retry refund" not in page.text  # it succeeded
+    # The payment is partially refunded now: the form stays, offering what is left.
+    assert f"Up to {money(order.total_minor - 500, 'EUR')}." in page.text
     refund_id = await db.fetchval("SELECT id FROM refunds WHERE order_id = $1", order.id)
     retried = await shop.owner.submit(shop.url(f"orders/{order.id}/refunds/{refund_id}/retry"))
     assert retried.status_code == 409, retried.text
     assert "That did not work" in retried.text
+
+
+async def test_the_refund_form_offers_what_a_refund_may_still_take(shop: Any, db: asyncpg.Connection) -> None:
+    """The amount shown is the service's own limit: pending refunds hold their share, and nothing once it is all
+    given back."""
+    order = await shop.place([("alpha-1-s", 1)], paid=True)
+    payment_id = await db.fetchval("SELECT id FROM payments WHERE order_id = $1", order.id)
+    await db.execute(
+        "INSERT INTO refunds (id, store_id, order_id, payment_id, amount_minor, currency, status)"
+        " VALUES ($1, $2, $3, $4, 300, 'EUR', 'pending')",
+        uuid.uuid4(), shop.id, order.id, payment_id,
+    )  # fmt: skip
+    page = await shop.owner.get(shop.url(f"orders/{order.id}"))
+    assert f"Up to {money(order.total_minor - 300, 'EUR')}." in page.text
+    await db.execute("UPDATE refunds SET status = 'failed' WHERE order_id = $1", order.id)
+    everything = money(order.total_minor, "EUR").split(" ")[0]
+    done = await shop.owner.submit(shop.url(f"orders/{order.id}/refund"), {"amount": everything})
+    assert done.status_code == 303, done.text
+    page = await shop.owner.get(shop.url(f"orders/{order.id}"))
+    assert 'id="refund"' not in page.text
 
 
 async def test_cancel_puts_stock_back(shop: Any, db: asyncpg.Connection) -> None:

@@ -169,9 +169,7 @@ class OrdersPagesController(Controller):
                 "values": values or {},
                 "errors": errors or {},
                 "notice": NOTICES.get(notice or ""),
-                "refundable_minor": sum(
-                    p.amount_minor - p.refunded_minor for p in order.payments if p.status == "succeeded"
-                ),
+                "refundable_minor": refunds.left_to_refund(order),
             },
             status=status,
         )
